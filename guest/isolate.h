@@ -1,0 +1,32 @@
+/*
+ * One image, one fresh sandboxed decoder child. Used by the guest init for every request
+ * and by the launcher for `--isolation=process`. The child's answer crosses the boundary
+ * as a wire-protocol response and is checked against the request's limits here.
+ */
+#ifndef IH_GUEST_ISOLATE_H
+#define IH_GUEST_ISOLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct ih_decoded {
+	struct ih_response resp; /* status, reason, geometry and the layers the child had */
+	uint8_t *pixels; /* resp.pixel_len bytes when resp.status is IH_STATUS_OK, else NULL */
+};
+
+/*
+ * Decodes input in a fresh child sandboxed with every layer (guest/sandbox.h), bounded by
+ * lim (its wall_ms is enforced here: the child is killed and reaped). flags are IH_REQ_*.
+ *
+ * Returns 0 when *ret holds an outcome, including a rejected image, a crashed or killed
+ * child (IH_STATUS_REJECTED) and a sandbox layer that failed (IH_STATUS_SANDBOX); -errno
+ * when the parent itself failed (no child could be made). No child outlives the call.
+ */
+int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t *input,
+		      size_t input_len, struct ih_decoded *ret);
+
+void ih_decoded_free(struct ih_decoded *d);
+
+#endif

@@ -1,0 +1,46 @@
+/* ih-vm: the launcher's entry point. It only picks the subcommand; each lives in cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "decode", cmd_decode, "decode images in a hardened microVM (or --isolation=process)" },
+	{ "doctor", cmd_doctor, "prove the guest's hardening at run time (--host: this host)" },
+	{ "policy", cmd_policy, "print the decoder sandbox policy of this host" },
+	{ "boot", cmd_boot, "boot the guest image and wait for it to power off" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ih-vm COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f,
+		"\n'ih-vm COMMAND --help' describes each command.\n"
+		"exit codes: 0 ok, 1 image rejected or check failed, 2 usage, 3 system failure\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return IH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return IH_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ih-vm: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return IH_EXIT_USAGE;
+}
