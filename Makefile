@@ -49,15 +49,35 @@ CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_ASAN := -fsanitize=address,undefined
 
-# Each fragment appends to these lists.
+# Each fragment (<dir>/*.mk) appends to these lists.
 DEB_PKGS := gcc make cppcheck clang-format
 UNIT_TESTS :=
 VM_TESTS :=
 BENCHES :=
 IMAGE_FILES :=
-HOST_PROGS :=
+HOST_PROGS := $(HOSTOUT)/ih-vm
+# Sources of the launcher, and of the decoding library that both the guest programs and
+# the launcher (--isolation=process) link.
+IHVM_SRCS := host/ih-vm.c
+IHVM_LIBS := -lpthread
+DECODE_SRCS :=
+DECODE_LIBS :=
 
-include $(sort $(wildcard */build.mk))
+include $(sort $(wildcard */*.mk))
+
+# One object per source and build flavour: host, host under ASan+UBSan, guest (static).
+$(HOSTOUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -c -o $@ $<
+$(ASANOUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ASAN) -c -o $@ $<
+$(OUT)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(CFLAGS_GUEST) -c -o $@ $<
+
+$(HOSTOUT)/ih-vm: $(patsubst %.c,$(HOSTOUT)/%.o,$(IHVM_SRCS) $(DECODE_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS) $(IHVM_LIBS)
 
 .PHONY: all image deps test test-build unit-test vm-test lint bench demo clean
 all: image $(HOST_PROGS)
