@@ -1,0 +1,258 @@
+/*
+ * The guest's decode service (serve.h). The host is the only peer; its requests are still
+ * parsed against the guest's own ceiling before anything is allocated. A crashed or killed
+ * decoder child is a rejected image and the service carries on; anything wrong on the
+ * service's side ends it, and the init powers the VM off.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "isolate.h"
+#include "proto.h"
+#include "serve.h"
+#include "serve_sysctl.h"
+#include "sysctl_conf.h"
+
+#define CONNECT_TRIES 150 /* 20 ms apart: 3 s for the host's listener */
+
+/* Sizes the guest accepts whatever the host asks for, from this VM's memory. */
+static void guest_ceiling(struct ih_limits *ret)
+{
+	struct sysinfo si;
+	uint64_t ram = 64ull << 20;
+
+	if (sysinfo(&si) == 0)
+		ram = (uint64_t)si.totalram * si.mem_unit;
+	ret->max_input_bytes = ram / 4;
+	ret->max_pixels = ram / 8; /* 4 bytes a pixel, twice: the child's and the service's */
+	ret->max_memory_bytes = ram;
+	ret->max_jpeg_scans = 10000;
+	ret->max_png_chunk_bytes = 64u << 20;
+	ret->max_png_chunks = 100000;
+	ret->cpu_ms = 3600u * 1000;
+	ret->wall_ms = 3600u * 1000;
+}
+
+static void report_absent(const struct ih_sysctl *s)
+{
+	printf("ih-serve: sysctl %s is not in this kernel (feature compiled out)\n", s->name);
+}
+
+static int harden(void)
+{
+	struct ih_sysctl failed;
+	int r;
+
+	r = ih_sysctl_apply(ih_sysctl_conf, "/proc/sys", report_absent, &failed);
+	if (r < 0)
+		printf("ih-serve: cannot set sysctl %s=%s: %s\n", failed.name, failed.value,
+		       strerror(-r));
+	return r;
+}
+
+static int connect_host(int *ret_fd)
+{
+	struct sockaddr_vm addr = {
+		.svm_family = AF_VSOCK,
+		.svm_cid = VMADDR_CID_HOST,
+		.svm_port = IH_VSOCK_PORT,
+	};
+	const struct timespec pause_20ms = { .tv_nsec = 20 * 1000 * 1000 };
+	int r = -EIO;
+
+	for (int i = 0; i < CONNECT_TRIES; i++) {
+		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+			*ret_fd = fd;
+			return 0;
+		}
+		r = -errno;
+		close(fd);
+		nanosleep(&pause_20ms, NULL);
+	}
+	return r;
+}
+
+/* 0 when len bytes were read, 1 on a clean end of stream before the first byte, -errno. */
+static int read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return done == 0 ? 1 : -ECONNRESET;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_response(int fd, const struct ih_decoded *d)
+{
+	uint8_t hdr[IH_RESP_HDR_LEN];
+	int r;
+
+	ih_response_encode(&d->resp, hdr);
+	r = write_full(fd, hdr, sizeof(hdr));
+	if (r < 0 || d->resp.status != IH_STATUS_OK)
+		return r;
+	return write_full(fd, d->pixels, d->resp.pixel_len);
+}
+
+/*
+ * Reads one request: 0 with *ret and *ret_input (malloc'd, ret->input_len bytes) for a
+ * decode, 1 for a shutdown or the end of the stream, -errno otherwise.
+ */
+static int read_request(int fd, const struct ih_limits *ceiling, struct ih_request *ret,
+			uint8_t **ret_input)
+{
+	uint8_t hdr[IH_REQ_HDR_LEN];
+	uint8_t *input;
+	int r;
+
+	r = read_full(fd, hdr, sizeof(hdr));
+	if (r != 0)
+		return r;
+	r = ih_request_parse(hdr, ceiling, ret);
+	if (r < 0)
+		return r;
+	if (ret->type == IH_REQ_SHUTDOWN)
+		return 1;
+	input = malloc(ret->input_len ? ret->input_len : 1);
+	if (!input)
+		return -ENOMEM;
+	r = read_full(fd, input, ret->input_len);
+	if (r != 0) {
+		free(input);
+		return r < 0 ? r : -ECONNRESET;
+	}
+	*ret_input = input;
+	return 0;
+}
+
+/* A failure of the decoding parent itself: the host is told, then the VM goes down. */
+static void send_internal(int fd, int err)
+{
+	struct ih_decoded d = { .resp = { .status = IH_STATUS_INTERNAL } };
+
+	snprintf(d.resp.reason, sizeof(d.resp.reason), "guest: decoder parent failed: %s",
+		 strerror(-err));
+	send_response(fd, &d);
+}
+
+/* Children of the sandbox are reaped by ih_isolate_decode; this takes any stray one. */
+static void reap_strays(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static int serve_one(int fd, const struct ih_limits *ceiling)
+{
+	struct ih_decoded d = { 0 };
+	struct ih_request req;
+	uint8_t *input = NULL;
+	int r;
+
+	r = read_request(fd, ceiling, &req, &input);
+	if (r != 0)
+		return r;
+	r = ih_isolate_decode(&req.limits, req.flags, input, req.input_len, &d);
+	free(input);
+	if (r < 0) {
+		send_internal(fd, r);
+		return r;
+	}
+	r = send_response(fd, &d);
+	ih_decoded_free(&d);
+	return r;
+}
+
+static int start(int *ret_fd)
+{
+	int r;
+
+	r = harden();
+	if (r < 0)
+		return r;
+	r = connect_host(ret_fd);
+	if (r < 0)
+		printf("ih-serve: cannot reach the host on vsock port %u: %s\n", IH_VSOCK_PORT,
+		       strerror(-r));
+	return r;
+}
+
+int ih_serve(void)
+{
+	struct ih_limits ceiling;
+	int fd = -1, r;
+
+	guest_ceiling(&ceiling);
+	r = start(&fd);
+	if (r < 0)
+		return r;
+	printf("ih-serve: ready\n");
+	fflush(stdout);
+	do {
+		r = serve_one(fd, &ceiling);
+		reap_strays();
+	} while (r == 0);
+	close(fd);
+	if (r < 0)
+		printf("ih-serve: stopping: %s\n", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+int ih_serve_hang(void)
+{
+	struct ih_limits ceiling;
+	struct ih_request req;
+	uint8_t *input = NULL;
+	int fd = -1, r;
+
+	guest_ceiling(&ceiling);
+	r = start(&fd);
+	if (r < 0)
+		return r;
+	printf("ih-serve: test mode serve-hang: taking one request, answering none\n");
+	fflush(stdout);
+	r = read_request(fd, &ceiling, &req, &input);
+	free(input);
+	for (;;)
+		pause();
+	return r;
+}
