@@ -126,4 +126,4 @@ lint:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) \( -name src -o -name kbuild \) -prune -o -type f -name '*.d' -print 2>/dev/null)
