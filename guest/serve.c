@@ -23,7 +23,16 @@
 
 #define CONNECT_TRIES 150 /* 20 ms apart: 3 s for the host's listener */
 
-/* Sizes the guest accepts whatever the host asks for, from this VM's memory. */
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * What the guest accepts whatever the host asks for: the protocol's ceiling, narrowed to what
+ * fits this VM's memory (the service holds the image and the pixels, the child its own
+ * address space).
+ */
 static void guest_ceiling(struct ih_limits *ret)
 {
 	struct sysinfo si;
@@ -31,14 +40,10 @@ static void guest_ceiling(struct ih_limits *ret)
 
 	if (sysinfo(&si) == 0)
 		ram = (uint64_t)si.totalram * si.mem_unit;
-	ret->max_input_bytes = ram / 4;
-	ret->max_pixels = ram / 8; /* 4 bytes a pixel, twice: the child's and the service's */
-	ret->max_memory_bytes = ram;
-	ret->max_jpeg_scans = 10000;
-	ret->max_png_chunk_bytes = 64u << 20;
-	ret->max_png_chunks = 100000;
-	ret->cpu_ms = 3600u * 1000;
-	ret->wall_ms = 3600u * 1000;
+	ih_limits_ceiling(ret);
+	ret->max_input_bytes = min_u64(ret->max_input_bytes, ram / 4);
+	ret->max_pixels = min_u64(ret->max_pixels, ram / 8);
+	ret->max_memory_bytes = min_u64(ret->max_memory_bytes, ram);
 }
 
 static void report_absent(const struct ih_sysctl *s)

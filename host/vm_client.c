@@ -20,31 +20,43 @@ int64_t ih_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until fd is ready for events or the deadline passes: 0, -ETIMEDOUT or -errno. */
-static int wait_fd(int fd, short events, int64_t deadline_ms)
+/* The guest's stream, and an fd that turns readable once the guest is gone (or -1). */
+struct peer {
+	int fd;
+	int gone_fd;
+	int64_t deadline_ms;
+};
+
+/* Waits until the stream is ready for events: 0, -ETIMEDOUT, -ECONNRESET or -errno. */
+static int wait_peer(const struct peer *peer, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p[2] = {
+		{ .fd = peer->fd, .events = events },
+		{ .fd = peer->gone_fd, .events = POLLIN },
+	};
 
 	for (;;) {
-		int64_t left = deadline_ms - ih_now_ms();
+		int64_t left = peer->deadline_ms - ih_now_ms();
 		int r;
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-		if (r > 0)
-			return 0;
+		r = poll(p, peer->gone_fd >= 0 ? 2 : 1, left > 60000 ? 60000 : (int)left);
 		if (r < 0 && errno != EINTR)
 			return -errno;
+		if (r > 0 && p[0].revents)
+			return 0;
+		if (r > 0 && p[1].revents)
+			return -ECONNRESET;
 	}
 }
 
-static int send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
+static int send_all(const struct peer *peer, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = send(peer->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		int r;
 
 		if (n > 0) {
@@ -56,19 +68,19 @@ static int send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
 			continue;
 		if (n < 0 && errno != EAGAIN)
 			return errno == EPIPE ? -ECONNRESET : -errno;
-		r = wait_fd(fd, POLLOUT, deadline_ms);
+		r = wait_peer(peer, POLLOUT);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
+static int recv_all(const struct peer *peer, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 
 	while (len > 0) {
-		ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
+		ssize_t n = recv(peer->fd, p, len, MSG_DONTWAIT);
 		int r;
 
 		if (n > 0) {
@@ -82,15 +94,15 @@ static int recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
 			continue;
 		if (errno != EAGAIN)
 			return errno == EPIPE ? -ECONNRESET : -errno;
-		r = wait_fd(fd, POLLIN, deadline_ms);
+		r = wait_peer(peer, POLLIN);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int send_request(int fd, uint16_t type, const struct ih_limits *lim, uint32_t flags,
-			const uint8_t *input, size_t input_len, int64_t deadline_ms)
+static int send_request(const struct peer *peer, uint16_t type, const struct ih_limits *lim,
+			uint32_t flags, const uint8_t *input, size_t input_len)
 {
 	struct ih_request req = {
 		.type = type,
@@ -102,14 +114,14 @@ static int send_request(int fd, uint16_t type, const struct ih_limits *lim, uint
 	int r;
 
 	ih_request_encode(&req, hdr);
-	r = send_all(fd, hdr, sizeof(hdr), deadline_ms);
+	r = send_all(peer, hdr, sizeof(hdr));
 	if (r < 0 || input_len == 0)
 		return r;
-	return send_all(fd, input, input_len, deadline_ms);
+	return send_all(peer, input, input_len);
 }
 
 /* Reads and checks the header; the pixels are allocated only once it has passed. */
-static int recv_response(int fd, const struct ih_limits *lim, int64_t deadline_ms,
+static int recv_response(const struct peer *peer, const struct ih_limits *lim,
 			 struct ih_decoded *ret)
 {
 	uint8_t hdr[IH_RESP_HDR_LEN];
@@ -117,7 +129,7 @@ static int recv_response(int fd, const struct ih_limits *lim, int64_t deadline_m
 	uint8_t *pixels = NULL;
 	int r;
 
-	r = recv_all(fd, hdr, sizeof(hdr), deadline_ms);
+	r = recv_all(peer, hdr, sizeof(hdr));
 	if (r < 0)
 		return r;
 	if (ih_response_parse(hdr, lim, &resp) < 0)
@@ -126,7 +138,7 @@ static int recv_response(int fd, const struct ih_limits *lim, int64_t deadline_m
 		pixels = malloc(resp.pixel_len);
 		if (!pixels)
 			return -ENOMEM;
-		r = recv_all(fd, pixels, resp.pixel_len, deadline_ms);
+		r = recv_all(peer, pixels, resp.pixel_len);
 		if (r < 0) {
 			free(pixels);
 			return r;
@@ -137,20 +149,24 @@ static int recv_response(int fd, const struct ih_limits *lim, int64_t deadline_m
 	return 0;
 }
 
-int ih_vm_client_decode(int fd, const struct ih_limits *lim, uint32_t flags, const uint8_t *input,
-			size_t input_len, int64_t deadline_ms, struct ih_decoded *ret)
+int ih_vm_client_decode(int fd, int gone_fd, const struct ih_limits *lim, uint32_t flags,
+			const uint8_t *input, size_t input_len, int64_t deadline_ms,
+			struct ih_decoded *ret)
 {
+	const struct peer peer = { .fd = fd, .gone_fd = gone_fd, .deadline_ms = deadline_ms };
 	int r;
 
-	r = send_request(fd, IH_REQ_DECODE, lim, flags, input, input_len, deadline_ms);
+	r = send_request(&peer, IH_REQ_DECODE, lim, flags, input, input_len);
 	if (r < 0)
 		return r;
-	return recv_response(fd, lim, deadline_ms, ret);
+	return recv_response(&peer, lim, ret);
 }
 
 int ih_vm_client_shutdown(int fd, const struct ih_limits *lim, int64_t deadline_ms)
 {
-	return send_request(fd, IH_REQ_SHUTDOWN, lim, 0, NULL, 0, deadline_ms);
+	const struct peer peer = { .fd = fd, .gone_fd = -1, .deadline_ms = deadline_ms };
+
+	return send_request(&peer, IH_REQ_SHUTDOWN, lim, 0, NULL, 0);
 }
 
 const char *ih_vm_client_strerror(int err)

@@ -74,7 +74,7 @@ static int run_client(struct pair *p, const uint8_t *in, size_t n, int ms, struc
 
 	test_limits(&lim);
 	memset(d, 0, sizeof(*d));
-	return ih_vm_client_decode(p->host, &lim, 0, in, n, ih_now_ms() + ms, d);
+	return ih_vm_client_decode(p->host, -1, &lim, 0, in, n, ih_now_ms() + ms, d);
 }
 
 static void test_honest_answer(void)
@@ -189,6 +189,29 @@ static void test_silent_guest(void)
 	pair_close(&p);
 }
 
+/* The guest's QEMU exits mid-decode: the wait ends then, not at the deadline. */
+static void test_guest_gone(void)
+{
+	struct ih_limits lim;
+	struct ih_decoded d = { 0 };
+	struct pair p;
+	int gone[2];
+	int64_t t0;
+	int r;
+
+	test_limits(&lim);
+	if (pair_open(&p) < 0 || pipe(gone) < 0)
+		abort();
+	close(gone[1]);
+	t0 = ih_now_ms();
+	r = ih_vm_client_decode(p.host, gone[0], &lim, 0, (const uint8_t *)"x", 1,
+				ih_now_ms() + 10000, &d);
+	tap_ok(r == -ECONNRESET && !d.pixels && ih_now_ms() - t0 < 5000,
+	       "a guest whose VM is gone ends the wait at once (r=%d)", r);
+	close(gone[0]);
+	pair_close(&p);
+}
+
 static void test_guest_not_reading(void)
 {
 	size_t n = 16u << 20;
@@ -257,6 +280,7 @@ int main(void)
 	test_rejection_carried();
 	test_lies();
 	test_silent_guest();
+	test_guest_gone();
 	test_guest_not_reading();
 	test_cut_off();
 	test_shutdown();

@@ -1,0 +1,32 @@
+/*
+ * What the decode VM needs from the host before QEMU starts: the guest image, the QEMU
+ * binary, the accelerator, and the QEMU command line itself (microvm, no network device,
+ * read-only root, shared guest memory for the vhost-user vsock backend, QEMU's own seccomp).
+ */
+#ifndef IH_HOST_VM_QEMU_H
+#define IH_HOST_VM_QEMU_H
+
+#include <sys/types.h>
+
+#include "backend.h"
+#include "vm.h"
+
+/*
+ * Finds the guest image (IH_IMAGE_DIR, else build/<arch>/ beside the launcher, else the
+ * installed share/imageharden/<arch>/), QEMU, and the accelerator opts->accel allows (KVM
+ * only where it is real). Fills cfg->image_dir and cfg->kvm. On failure prints one line with
+ * a Hint (this is the launcher's only view of why) and returns -errno.
+ */
+int ih_vm_qemu_prepare(const struct ih_backend_opts *opts, struct ih_vm_cfg *cfg);
+
+/* Frees what ih_vm_qemu_prepare() allocated in cfg. */
+void ih_vm_qemu_release(struct ih_vm_cfg *cfg);
+
+/*
+ * Starts QEMU for cfg in its own process group, with chardev_fd as the vhost-user vsock
+ * socket (or -1 for the kernel's vhost-vsock). QEMU is killed if the launcher dies. 0 with
+ * *ret_pid, or -errno.
+ */
+int ih_vm_qemu_spawn(const struct ih_vm_cfg *cfg, int chardev_fd, pid_t *ret_pid);
+
+#endif
