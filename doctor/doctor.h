@@ -10,6 +10,7 @@
 #define IH_DOCTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -79,6 +80,9 @@ int ih_doctor_inspect_child(const struct ih_doctor *d, pid_t pid, pid_t ref_pid,
 
 /* Starts a real sandboxed decoder child and inspects it (doctor/sandbox.c); the failures. */
 int ih_doctor_sandbox(const struct ih_doctor *d, ih_report_fn report, void *arg);
+/* The same with the layers (IH_LAYER_*) given: the tests weaken the child on purpose. */
+int ih_doctor_sandbox_layers(const struct ih_doctor *d, uint32_t layers, ih_report_fn report,
+			     void *arg);
 
 /* Helpers shared by the checks (doctor/util.c). */
 /* Formats a check's detail line and returns v. */

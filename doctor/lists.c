@@ -47,24 +47,34 @@ static int next_line(const char **text, char *buf, size_t len)
 	return 1;
 }
 
-/* Reports each token of one kernel/cmdline line, with the line's comment as its reason. */
-static int cmdline_line(char *line, const char *actual, ih_report_fn report, void *arg)
+/*
+ * Reports each token of one kernel/cmdline line. Its reason is the line's own comment, or
+ * else the comment line just above it (kept in *reason).
+ */
+static int cmdline_line(char *line, char *reason, size_t rlen, const char *actual,
+			ih_report_fn report, void *arg)
 {
 	char *hash = strchr(line, '#');
-	const char *reason = "listed in kernel/cmdline";
+	const char *why = reason[0] ? reason : "listed in kernel/cmdline";
 	char name[TOKEN_MAX + 16];
 	char *save = NULL, *tok;
 	int failed = 0;
 
 	if (hash) {
 		*hash = '\0';
-		reason = hash + 1 + strspn(hash + 1, " \t");
+		if (line[strspn(line, " \t")] == '\0') {
+			snprintf(reason, rlen, "%s", hash + 1 + strspn(hash + 1, " \t"));
+			return 0;
+		}
+		why = hash + 1 + strspn(hash + 1, " \t");
 	}
+	if (line[strspn(line, " \t")] == '\0')
+		reason[0] = '\0';
 	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		int ok = has_token(actual, tok);
 
 		snprintf(name, sizeof(name), "cmdline has %.*s", TOKEN_MAX, tok);
-		report(arg, name, reason, ok ? IH_PASS : IH_FAIL,
+		report(arg, name, why, ok ? IH_PASS : IH_FAIL,
 		       ok ? "in /proc/cmdline" : "missing from /proc/cmdline");
 		failed += !ok;
 	}
@@ -74,7 +84,7 @@ static int cmdline_line(char *line, const char *actual, ih_report_fn report, voi
 int ih_doctor_cmdline(const struct ih_doctor *d, ih_report_fn report, void *arg)
 {
 	const char *exp = d->cmdline_expected ? d->cmdline_expected : "";
-	char actual[CMDLINE_MAX], line[LINE_MAX_LEN];
+	char actual[CMDLINE_MAX], line[LINE_MAX_LEN], reason[LINE_MAX_LEN] = "";
 	ssize_t n = ih_read_text(d, "/proc/cmdline", actual, sizeof(actual));
 	int failed = 0, r, tokens = 0;
 
@@ -88,7 +98,7 @@ int ih_doctor_cmdline(const struct ih_doctor *d, ih_report_fn report, void *arg)
 		size_t body = hash ? (size_t)(hash - line) : strlen(line);
 
 		tokens += strspn(line, " \t") < body;
-		failed += cmdline_line(line, actual, report, arg);
+		failed += cmdline_line(line, reason, sizeof(reason), actual, report, arg);
 	}
 	if (r < 0 || tokens == 0) {
 		report(arg, "expected cmdline embedded", "the doctor checks kernel/cmdline",
