@@ -18,4 +18,11 @@ int ih_serve(void);
  */
 int ih_serve_hang(void);
 
+/*
+ * ih.mode=serve-bench, for `make bench` only: serves like ih_serve() and prints on the
+ * console, for every image, the time of a bare in-process decode of it and of the sandboxed
+ * decode. The bare decode parses the image outside the sandbox: benchmark inputs only.
+ */
+int ih_serve_bench(void);
+
 #endif

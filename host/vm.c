@@ -248,3 +248,8 @@ pid_t ih_vm_qemu_pid(const struct ih_vm *vm)
 {
 	return vm->pid;
 }
+
+int ih_vm_stream_fd(const struct ih_vm *vm)
+{
+	return vm->conn_fd;
+}

@@ -22,6 +22,7 @@ struct ih_vm_cfg {
 	uint64_t mem_bytes; /* guest RAM (ih_vm_mem_for) */
 	const char *console_log; /* guest console to this file, or NULL for nowhere */
 	const char *guest_mode; /* ih.mode= for the init: NULL is "serve" */
+	const char *initramfs; /* NULL: the image's; the benchmark boots the floor's */
 	int boot_timeout_ms; /* QEMU start to the guest's connection */
 };
 
@@ -52,5 +53,7 @@ void ih_vm_kill(struct ih_vm *vm);
 
 uint64_t ih_vm_mem(const struct ih_vm *vm);
 pid_t ih_vm_qemu_pid(const struct ih_vm *vm);
+/* The guest's stream (owned by vm), for modes that are not the decode service: the doctor. */
+int ih_vm_stream_fd(const struct ih_vm *vm);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * What the decode VM needs from the host before QEMU starts: the guest image, the QEMU
- * binary, the accelerator, and the QEMU command line itself (microvm, no network device,
- * read-only root, shared guest memory for the vhost-user vsock backend, QEMU's own seccomp).
+ * What the decode VM needs from the host before QEMU starts (the guest image, the QEMU
+ * binary, the accelerator) and the start itself, through host/qemu.h: the hardened command
+ * line plus the vsock device, the guest's ih.mode= and the console's destination.
  */
 #ifndef IH_HOST_VM_QEMU_H
 #define IH_HOST_VM_QEMU_H
@@ -12,10 +12,10 @@
 #include "vm.h"
 
 /*
- * Finds the guest image (IH_IMAGE_DIR, else build/<arch>/ beside the launcher, else the
- * installed share/imageharden/<arch>/), QEMU, and the accelerator opts->accel allows (KVM
- * only where it is real). Fills cfg->image_dir and cfg->kvm. On failure prints one line with
- * a Hint (this is the launcher's only view of why) and returns -errno.
+ * Finds the guest image (ih_image_dir_find), QEMU (IH_QEMU, else PATH) and the accelerator
+ * opts->accel allows (KVM only where it is real). Fills cfg->image_dir, cfg->qemu and
+ * cfg->kvm. On failure prints one line with a Hint (the caller only sees the errno) and
+ * returns -errno.
  */
 int ih_vm_qemu_prepare(const struct ih_backend_opts *opts, struct ih_vm_cfg *cfg);
 
