@@ -1,0 +1,31 @@
+# The VMM jail (host/jail*.c): confines every QEMU the launcher starts. Its tests jail a small
+# helper (unit, also under ASan+UBSan) and a real QEMU under TCG (VM test); the bench times
+# QEMU's cold start with and without the jail.
+JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c
+IHVM_SRCS += $(JAIL_SRCS)
+DEB_PKGS += qemu-system-x86 libc6-dev
+
+JAIL_HOST_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(JAIL_SRCS))
+JAIL_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(JAIL_SRCS))
+JAIL_TESTS_CFLAGS := -Itests -Itests/jail
+
+# The helper runs inside the jail, so it is never sanitized (ASan cannot live under RLIMIT_AS).
+$(HOSTOUT)/tests/jail/jail_helper: tests/jail/jail_helper.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(LDFLAGS_HOST) -o $@ $<
+$(ASANOUT)/tests/jail/jail_helper: $(HOSTOUT)/tests/jail/jail_helper
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(HOSTOUT)/tests/jail/%: tests/jail/%.c $(JAIL_HOST_OBJS) $(HOSTOUT)/tests/jail/jail_helper
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(JAIL_TESTS_CFLAGS) $(LDFLAGS_HOST) -o $@ $< $(JAIL_HOST_OBJS)
+$(ASANOUT)/tests/jail/%: tests/jail/%.c $(JAIL_ASAN_OBJS) $(ASANOUT)/tests/jail/jail_helper
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ASAN) $(JAIL_TESTS_CFLAGS) $(LDFLAGS_ASAN) -o $@ $< $(JAIL_ASAN_OBJS)
+
+$(HOSTOUT)/tests/bench_jail: tests/bench_jail.c $(JAIL_HOST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(JAIL_TESTS_CFLAGS) $(LDFLAGS_HOST) -o $@ $< $(JAIL_HOST_OBJS)
+
+UNIT_TESTS += $(HOSTOUT)/tests/jail/test_jail $(ASANOUT)/tests/jail/test_jail

@@ -1,0 +1,380 @@
+/*
+ * The VMM jail on a small helper (tests/jail/jail_helper.c): the layers measured in its
+ * /proc entries, Landlock denials for files and TCP, fd hygiene, --jail=strict refusals and
+ * the best-effort warning. Runs as this user and, when root, again as nobody.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jail.h"
+#include "jail_test.h"
+
+#define GUEST_MEM (128ULL << 20)
+
+static char helper[PATH_MAX];
+static char tmpdir[64];
+static char allowed[128];
+
+static void set_paths(void)
+{
+	char exe[PATH_MAX] = { 0 };
+
+	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0)
+		exit(1);
+	snprintf(helper, sizeof(helper), "%s/jail_helper", dirname(exe));
+}
+
+static struct ih_jail_cfg base_cfg(enum ih_jail_mode mode)
+{
+	static const char *ro[2];
+	struct ih_jail_cfg cfg = { .mode = mode, .guest_mem = GUEST_MEM, .ro_paths = ro };
+
+	ro[0] = allowed;
+	ro[1] = NULL;
+	return cfg;
+}
+
+/* Runs the helper with one action under cfg; its exit status, or a negative errno. */
+static int run_helper(const struct ih_jail_cfg *cfg, const char *action, const char *arg,
+		      struct ih_jail_report *rep)
+{
+	char *argv[] = { helper, (char *)action, (char *)arg, NULL };
+	pid_t pid;
+	int r = ih_jail_spawn(cfg, argv, NULL, 0, &pid, rep);
+
+	if (r < 0)
+		return r;
+	r = wait_timeout(pid, 10 * 1000);
+	ih_jail_release(rep);
+	return r;
+}
+
+static int count_dev(pid_t pid, char *names, size_t len)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/dev", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	names[0] = '\0';
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			size_t used = strlen(names), add = strlen(e->d_name);
+
+			n++;
+			if (used + add + 2 > len)
+				continue;
+			names[used] = ' ';
+			memcpy(names + used + 1, e->d_name, add + 1);
+		}
+	closedir(d);
+	return n;
+}
+
+/* fd open in pid, and its flags from fdinfo (octal), or -1 when it is not open. */
+static long fd_flags(pid_t pid, int fd)
+{
+	char path[64], line[128];
+	long flags = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags:", 6))
+			flags = strtol(line + 6, NULL, 8);
+	fclose(f);
+	return flags;
+}
+
+static void check_measured(const char *who, pid_t pid, const struct ih_jail_report *rep)
+{
+	struct ih_jail_measured m;
+	int layer = -1;
+	bool root = geteuid() == 0;
+
+	if (!tap_ok(ih_jail_measure(pid, &m) == 0, "%s: /proc/<pid> of the jailed helper reads",
+		    who))
+		return;
+	tap_ok(m.no_new_privs == 1, "%s: NoNewPrivs is 1", who);
+	tap_ok(!m.cap_eff && !m.cap_prm && !m.cap_amb && !m.cap_bnd,
+	       "%s: CapEff, CapPrm, CapAmb and CapBnd are 0 (eff %llx bnd %llx)", who,
+	       (unsigned long long)m.cap_eff, (unsigned long long)m.cap_bnd);
+	tap_ok((m.active & IH_JAIL_BIT(IH_JAIL_NETNS)) && m.netns_ifaces == 1,
+	       "%s: own network namespace holding only lo (%d interfaces)", who, m.netns_ifaces);
+	tap_ok((m.active & IH_JAIL_BIT(IH_JAIL_IPCNS)) && (m.active & IH_JAIL_BIT(IH_JAIL_UTSNS)) &&
+		       (m.active & IH_JAIL_BIT(IH_JAIL_MNTNS)),
+	       "%s: own IPC, UTS and mount namespaces", who);
+	tap_ok(root || (m.active & IH_JAIL_BIT(IH_JAIL_USERNS)),
+	       "%s: own user namespace when not root", who);
+	tap_ok(m.rlimit_as == GUEST_MEM + IH_JAIL_AS_MARGIN,
+	       "%s: RLIMIT_AS is guest memory + margin (%llu MiB)", who,
+	       (unsigned long long)(m.rlimit_as >> 20));
+	tap_ok(m.rlimit_core == 0 && m.rlimit_fsize == IH_JAIL_FSIZE &&
+		       m.rlimit_nofile == IH_JAIL_NOFILE && m.rlimit_nproc == IH_JAIL_NPROC,
+	       "%s: RLIMIT_CORE 0, FSIZE, NOFILE and NPROC at the jail's values", who);
+	tap_ok(m.seccomp == 0 && (rep->skipped & IH_JAIL_BIT(IH_JAIL_SECCOMP)),
+	       "%s: seccomp is QEMU's: a helper without -sandbox has none and it is reported", who);
+	tap_ok((m.active & IH_JAIL_BIT(IH_JAIL_TMP)) && (m.active & IH_JAIL_BIT(IH_JAIL_DEV)),
+	       "%s: private /tmp and /dev are mounted", who);
+	tap_ok(ih_jail_verify(rep, &m, ih_jail_expected(rep) & ~IH_JAIL_BIT(IH_JAIL_SECCOMP),
+			      &layer) == 0,
+	       "%s: every layer the jail applied is measured in force (missing: %s)", who,
+	       layer < 0 ? "none" : ih_jail_layer_name(layer));
+}
+
+static void check_dev_and_fds(const char *who, pid_t pid, int kept, int leaked)
+{
+	char names[256];
+	long flags = fd_flags(pid, kept);
+
+	tap_ok(count_dev(pid, names, sizeof(names)) == 3 && strstr(names, " null") &&
+		       strstr(names, " urandom") && strstr(names, " fd"),
+	       "%s: its /dev holds only null, urandom and fd (%s)", who, names);
+	tap_ok(flags >= 0 && !(flags & O_CLOEXEC), "%s: kept fd %d is open without CLOEXEC", who,
+	       kept);
+	tap_ok(fd_flags(pid, leaked) < 0, "%s: inheritable fd %d it was not given is closed", who,
+	       leaked);
+}
+
+static void test_layers(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_jail_report rep;
+	char *argv[] = { helper, "sleep", NULL };
+	int kept = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int leaked = open("/dev/null", O_RDONLY);
+	pid_t pid;
+	int r = ih_jail_spawn(&cfg, argv, &kept, 1, &pid, &rep);
+	char warn[512];
+
+	ih_jail_warning(&rep, warn, sizeof(warn));
+	if (warn[0])
+		tap_diag("%s: %s", who, warn);
+	if (tap_ok(r == 0, "%s: best-effort jail starts the helper (%s)", who, strerror(-r))) {
+		check_measured(who, pid, &rep);
+		check_dev_and_fds(who, pid, kept, leaked);
+		kill(pid, SIGKILL);
+		wait_timeout(pid, 5000);
+		ih_jail_release(&rep);
+	}
+	close(kept);
+	close(leaked);
+}
+
+/* The same checks fail on an unjailed process: they can tell the difference. */
+static void test_measure_negative(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_OFF);
+	struct ih_jail_report rep,
+		jailed = { .applied = IH_JAIL_BIT(IH_JAIL_NNP) | IH_JAIL_BIT(IH_JAIL_NETNS) };
+	struct ih_jail_measured m;
+	char *argv[] = { helper, "sleep", NULL };
+	pid_t pid;
+	int layer = -1;
+	bool ok;
+
+	if (!tap_ok(ih_jail_spawn(&cfg, argv, NULL, 0, &pid, &rep) == 0,
+		    "%s: --jail=off starts the helper", who))
+		return;
+	ok = ih_jail_measure(pid, &m) == 0 && m.no_new_privs == 0 &&
+	     !(m.active & IH_JAIL_BIT(IH_JAIL_NETNS)) &&
+	     ih_jail_verify(&jailed, &m, ih_jail_expected(&jailed), &layer) < 0;
+	tap_ok(ok, "%s: unjailed helper measured without NoNewPrivs and netns, verify names %s",
+	       who, layer < 0 ? "nothing" : ih_jail_layer_name(layer));
+	kill(pid, SIGKILL);
+	wait_timeout(pid, 5000);
+}
+
+static void test_landlock_files(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_jail_cfg off = base_cfg(IH_JAIL_OFF);
+	struct ih_jail_report rep;
+	int r;
+
+	r = run_helper(&off, "read", "/etc/passwd", &rep);
+	tap_ok(r == 0, "%s: control: unjailed helper reads /etc/passwd (%d)", who, r);
+	r = run_helper(&cfg, "read", "/etc/passwd", &rep);
+	tap_ok(r == EACCES, "%s: Landlock: jailed helper cannot read /etc/passwd (%s)", who,
+	       r > 0 ? strerror(r) : "no errno");
+	r = run_helper(&cfg, "read", allowed, &rep);
+	tap_ok(r == 0, "%s: jailed helper reads the image file it was given (%d)", who, r);
+	r = run_helper(&cfg, "write", allowed, &rep);
+	tap_ok(r == EACCES || r == EROFS, "%s: jailed helper cannot write the image file (%s)", who,
+	       r > 0 ? strerror(r) : "no errno");
+}
+
+static int listen_tcp(int *ret_port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*ret_port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void test_landlock_net(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_jail_cfg off = base_cfg(IH_JAIL_OFF);
+	struct ih_jail_report rep;
+	char port[16];
+	int p = 0, r;
+	int lfd = listen_tcp(&p);
+
+	snprintf(port, sizeof(port), "%d", p);
+	r = run_helper(&off, "connect", port, &rep);
+	tap_ok(lfd >= 0 && r == 0, "%s: control: unjailed helper connects to 127.0.0.1:%d", who, p);
+	cfg.forbid = IH_JAIL_BIT(IH_JAIL_NETNS);
+	r = run_helper(&cfg, "connect", port, &rep);
+	tap_ok(r == EACCES, "%s: Landlock alone (host netns) denies TCP connect (%s)", who,
+	       r > 0 ? strerror(r) : "no errno");
+	cfg.forbid = IH_JAIL_BIT(IH_JAIL_LANDLOCK);
+	r = run_helper(&cfg, "connect", port, &rep);
+	tap_ok(r > 0 && r != EACCES, "%s: the empty netns alone makes 127.0.0.1 unreachable (%s)",
+	       who, r > 0 ? strerror(r) : "no errno");
+	if (lfd >= 0)
+		close(lfd);
+}
+
+/* Landlock withheld: strict stops in the child before exec, best-effort goes on and says so.
+ * The cgroup layer is opted out so that a host without cgroup v2 controllers still gets here. */
+static void test_strict(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_STRICT);
+	struct ih_jail_report rep;
+	char msg[512];
+	int r;
+
+	cfg.forbid = IH_JAIL_BIT(IH_JAIL_LANDLOCK);
+	cfg.optout = IH_JAIL_BIT(IH_JAIL_CGROUP) | IH_JAIL_BIT(IH_JAIL_SECCOMP);
+	r = run_helper(&cfg, "read", allowed, &rep);
+	ih_jail_describe(&rep, msg, sizeof(msg));
+	tap_ok(r < 0 && rep.failed_layer == IH_JAIL_LANDLOCK && strstr(msg, "'landlock'") &&
+		       strstr(msg, "Hint:"),
+	       "%s: --jail=strict refuses without Landlock: %s", who, msg);
+	cfg.mode = IH_JAIL_BEST_EFFORT;
+	r = run_helper(&cfg, "read", "/etc/passwd", &rep);
+	ih_jail_warning(&rep, msg, sizeof(msg));
+	tap_ok(r == 0 && strstr(msg, "landlock"),
+	       "%s: best-effort runs without Landlock and warns in one line: %s", who, msg);
+}
+
+/* A cgroup root whose controllers lack memory: strict names the cgroup layer. */
+static void test_strict_cgroup(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_STRICT);
+	struct ih_jail_report rep;
+	char root[128], file[160], msg[512];
+	FILE *f;
+	int r;
+
+	snprintf(root, sizeof(root), "%s/cgroup-without-memory", tmpdir);
+	snprintf(file, sizeof(file), "%s/cgroup.controllers", root);
+	mkdir(root, 0755);
+	f = fopen(file, "we");
+	if (f) {
+		fputs("cpu pids\n", f);
+		fclose(f);
+	}
+	cfg.cgroup_root = root;
+	cfg.optout = IH_JAIL_BIT(IH_JAIL_SECCOMP);
+	r = run_helper(&cfg, "read", allowed, &rep);
+	ih_jail_describe(&rep, msg, sizeof(msg));
+	tap_ok(r == -EOPNOTSUPP && rep.failed_layer == IH_JAIL_CGROUP &&
+		       strstr(msg, "--cgroup-root"),
+	       "%s: --jail=strict refuses a cgroup root without the memory controller: %s", who,
+	       msg);
+	unlink(file);
+	rmdir(root);
+}
+
+static void test_probe(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	unsigned int avail = 0;
+	int err[IH_JAIL_NLAYERS];
+	unsigned int must = IH_JAIL_BIT(IH_JAIL_NNP) | IH_JAIL_BIT(IH_JAIL_RLIMITS);
+
+	tap_ok(ih_jail_probe(&cfg, &avail, err) == 0 && (avail & must) == must,
+	       "%s: probe finds at least no-new-privs and rlimits", who);
+	for (int l = 0; l < IH_JAIL_NLAYERS; l++)
+		tap_diag("%s: host allows %-13s %s", who, ih_jail_layer_name(l),
+			 avail & IH_JAIL_BIT(l) ? "yes"
+			 : err[l]		? strerror(err[l])
+						: "not needed here");
+	cfg.forbid = IH_JAIL_BIT(IH_JAIL_LANDLOCK);
+	tap_ok(ih_jail_probe(&cfg, &avail, err) == 0 && !(avail & IH_JAIL_BIT(IH_JAIL_LANDLOCK)),
+	       "%s: probe reports a layer the host withholds as unavailable", who);
+}
+
+static void test_parse(void)
+{
+	enum ih_jail_mode m = IH_JAIL_OFF;
+
+	tap_ok(ih_jail_parse_mode("strict", &m) == 0 && m == IH_JAIL_STRICT &&
+		       ih_jail_parse_mode("best-effort", &m) == 0 && m == IH_JAIL_BEST_EFFORT &&
+		       ih_jail_parse_mode("off", &m) == 0 && m == IH_JAIL_OFF,
+	       "--jail= parses strict, best-effort and off");
+	tap_ok(ih_jail_parse_mode("Strict", &m) == -EINVAL && ih_jail_parse_mode("", &m) == -EINVAL,
+	       "--jail= rejects other spellings");
+}
+
+static void suite(const char *who)
+{
+	FILE *f;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ih-jail-test-XXXXXX");
+	if (!tap_ok(mkdtemp(tmpdir) != NULL, "%s: make a scratch directory", who))
+		return;
+	snprintf(allowed, sizeof(allowed), "%s/guest.img", tmpdir);
+	f = fopen(allowed, "we");
+	if (f) {
+		fputs("image\n", f);
+		fclose(f);
+	}
+	test_layers(who);
+	test_measure_negative(who);
+	test_landlock_files(who);
+	test_landlock_net(who);
+	test_strict(who);
+	test_strict_cgroup(who);
+	test_probe(who);
+	unlink(allowed);
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	set_paths();
+	test_parse();
+	run_as_users(suite);
+	return tap_done();
+}
