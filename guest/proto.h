@@ -68,6 +68,7 @@ enum ih_status {
 #define IH_LAYER_LANDLOCK 0x0800u
 #define IH_LAYER_SECCOMP 0x1000u
 #define IH_LAYER_ALL 0x1fffu
+#define IH_LAYER_NS_ALL 0x003fu /* the six namespaces */
 
 struct ih_limits {
 	uint64_t max_input_bytes;
@@ -97,8 +98,9 @@ struct ih_response {
 	char reason[IH_REASON_MAX]; /* always NUL-terminated after parsing */
 };
 
-/* The safe defaults (from guest/limits.conf). */
+/* The safe defaults, and the most a request may ask for (both from guest/limits.conf). */
 void ih_limits_default(struct ih_limits *ret);
+void ih_limits_ceiling(struct ih_limits *ret);
 
 /*
  * Bounds a peer's limits by our own ceiling: 0 if every field of lim is non-zero and at
@@ -107,7 +109,12 @@ void ih_limits_default(struct ih_limits *ret);
 int ih_limits_check(const struct ih_limits *lim, const struct ih_limits *ceiling);
 
 void ih_request_encode(const struct ih_request *req, uint8_t out[IH_REQ_HDR_LEN]);
-/* 0, or -EPROTO (not this protocol) / -EINVAL (a field out of range, input over limit). */
+/*
+ * 0, or -EPROTO (not this protocol) / -EINVAL (a field out of range, input over limit).
+ * A DECODE request's limits are checked with ih_limits_check() against ceiling and its
+ * input_len against its own max_input_bytes; a SHUTDOWN request carries input_len 0 and
+ * its limits are not looked at.
+ */
 int ih_request_parse(const uint8_t in[IH_REQ_HDR_LEN], const struct ih_limits *ceiling,
 		     struct ih_request *ret);
 
@@ -115,7 +122,8 @@ void ih_response_encode(const struct ih_response *resp, uint8_t out[IH_RESP_HDR_
 /*
  * Parses a response to a request made with limits lim: 0, or -EPROTO / -EINVAL when the
  * header lies (pixel_len != width*height*channels, over max_pixels, channels not 3 or 4,
- * pixels on a non-OK status, unknown status or layer bits).
+ * pixels on a non-OK status, unknown status or layer bits, a reason that is not printable
+ * ASCII NUL-padded to the end). A non-OK response has width, height and channels 0.
  */
 int ih_response_parse(const uint8_t in[IH_RESP_HDR_LEN], const struct ih_limits *lim,
 		      struct ih_response *ret);

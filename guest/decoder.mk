@@ -1,0 +1,31 @@
+# The decoding library: wire protocol, PNG/JPEG decoders, sandbox, per-image isolation.
+# Linked by the guest init (static) and by the launcher (--isolation=process). The limits
+# and the seccomp allow-list are data files turned into C here.
+GEN := $(BUILD)/gen
+
+DECODE_SRCS += guest/proto.c guest/decode.c guest/png_decode.c guest/jpeg_decode.c \
+	guest/landlock.c guest/seccomp_filter.c guest/sandbox.c guest/isolate.c \
+	$(GEN)/limits_default.c $(GEN)/seccomp_policy.c
+DECODE_LIBS += -lpng16 -ljpeg -lseccomp -lz -lm
+DEB_PKGS += libseccomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
+
+$(GEN)/limits_default.c: guest/limits.conf guest/gen-limits.awk
+	@mkdir -p $(@D)
+	awk -f guest/gen-limits.awk $< > $@
+
+$(GEN)/seccomp_policy.c: guest/seccomp.policy guest/gen-seccomp.awk
+	@mkdir -p $(@D)
+	awk -f guest/gen-seccomp.awk $< > $@
+
+# Unit tests of the library, each built twice: hardened and under ASan+UBSan.
+DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
+DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
+DECODER_TESTS := test_proto test_escape
+UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
+
+$(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+$(ASANOUT)/tests/decoder/%: $(ASANOUT)/tests/decoder/%.o $(DECODE_ASAN_OBJS)
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
+.SECONDARY: $(DECODE_OBJS) $(DECODE_ASAN_OBJS) \
+	$(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t).o $(ASANOUT)/tests/decoder/$(t).o)

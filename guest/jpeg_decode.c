@@ -1,0 +1,183 @@
+/*
+ * JPEG through libjpeg-turbo's libjpeg API under the request's limits: warnings are
+ * fatal (truncated or corrupt data is an error, never a gray-filled image), a progress
+ * monitor stops progressive scan bombs, max_memory_to_use bounds libjpeg's buffers and
+ * the pixel count is checked before any output buffer exists.
+ *
+ * libjpeg reports errors through error_exit, which longjmps to the setjmp in jpeg_run().
+ * Everything jpeg_run() allocates hangs off struct jpeg_job (reached through a pointer),
+ * so jpeg_job_release() frees it whichever way jpeg_run() ends.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jpeglib.h>
+
+#include "decode.h"
+
+/* Output rows handed to libjpeg per jpeg_read_scanlines() call. */
+#define JPEG_ROWS_PER_CALL 16
+
+struct jpeg_job {
+	struct jpeg_error_mgr err; /* first: libjpeg's callbacks get back to the job */
+	struct jpeg_progress_mgr progress;
+	jmp_buf jb;
+	const struct ih_limits *lim;
+	char *reason;
+	struct jpeg_decompress_struct cinfo;
+	struct ih_budget budget;
+	struct ih_image img;
+};
+
+static struct jpeg_job *job_of(j_common_ptr cinfo)
+{
+	return (struct jpeg_job *)cinfo->err;
+}
+
+static void jpeg_job_error_exit(j_common_ptr cinfo)
+{
+	struct jpeg_job *job = job_of(cinfo);
+	char msg[JMSG_LENGTH_MAX];
+
+	cinfo->err->format_message(cinfo, msg);
+	ih_reason_set(job->reason, "invalid JPEG: %s", msg);
+	longjmp(job->jb, 1);
+}
+
+/* Warnings (level -1) are errors here; trace messages (level >= 0) are dropped. */
+static void jpeg_job_emit_message(j_common_ptr cinfo, int msg_level)
+{
+	if (msg_level < 0)
+		jpeg_job_error_exit(cinfo);
+}
+
+static void jpeg_job_progress(j_common_ptr cinfo)
+{
+	struct jpeg_job *job = job_of(cinfo);
+	j_decompress_ptr d = (j_decompress_ptr)cinfo;
+
+	if (d->input_scan_number > 0 && (unsigned)d->input_scan_number > job->lim->max_jpeg_scans) {
+		ih_reason_set(job->reason, "JPEG has more than %u scans (the limit)",
+			      job->lim->max_jpeg_scans);
+		longjmp(job->jb, 2);
+	}
+}
+
+static int jpeg_check_header(struct jpeg_job *job)
+{
+	struct jpeg_decompress_struct *c = &job->cinfo;
+
+	if ((uint64_t)c->image_width * c->image_height > job->lim->max_pixels) {
+		ih_reason_set(job->reason, "%u x %u pixels is over the limit of %llu",
+			      c->image_width, c->image_height,
+			      (unsigned long long)job->lim->max_pixels);
+		return -E2BIG;
+	}
+	if (c->jpeg_color_space != JCS_GRAYSCALE && c->jpeg_color_space != JCS_YCbCr &&
+	    c->jpeg_color_space != JCS_RGB) {
+		ih_reason_set(job->reason, "unsupported JPEG color space %d (CMYK/YCCK?)",
+			      (int)c->jpeg_color_space);
+		return -EINVAL;
+	}
+	c->out_color_space = JCS_RGB;
+	return 0;
+}
+
+static int jpeg_read_pixels(struct jpeg_job *job)
+{
+	struct jpeg_decompress_struct *c = &job->cinfo;
+	size_t stride = (size_t)c->output_width * 3;
+	JSAMPROW rows[JPEG_ROWS_PER_CALL];
+
+	if (c->output_components != 3 || c->output_width == 0 || c->output_height == 0) {
+		ih_reason_set(job->reason, "unexpected JPEG output format");
+		return -EINVAL;
+	}
+	job->img.len = stride * c->output_height;
+	if (ih_budget_charge(&job->budget, job->img.len) < 0 ||
+	    !(job->img.pixels = malloc(job->img.len))) {
+		ih_reason_set(job->reason, "%u x %u image is over the memory limit",
+			      c->output_width, c->output_height);
+		return -ENOMEM;
+	}
+	while (c->output_scanline < c->output_height) {
+		JDIMENSION n = c->output_height - c->output_scanline;
+
+		if (n > JPEG_ROWS_PER_CALL)
+			n = JPEG_ROWS_PER_CALL;
+		for (JDIMENSION i = 0; i < n; i++)
+			rows[i] = job->img.pixels + (size_t)(c->output_scanline + i) * stride;
+		if (jpeg_read_scanlines(c, rows, n) == 0) {
+			ih_reason_set(job->reason, "JPEG decoder made no progress");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The libjpeg calls; a libjpeg error lands back at the setjmp with job->reason set. */
+static int jpeg_run(struct jpeg_job *job, const uint8_t *in, size_t len)
+{
+	struct jpeg_decompress_struct *c = &job->cinfo;
+	int r;
+
+	switch (setjmp(job->jb)) {
+	case 0:
+		break;
+	case 2:
+		return -E2BIG;
+	default:
+		return -EINVAL;
+	}
+	jpeg_create_decompress(c);
+	c->mem->max_memory_to_use =
+		(long)(job->lim->max_memory_bytes > LONG_MAX ? LONG_MAX
+							     : job->lim->max_memory_bytes);
+	c->progress = &job->progress;
+	jpeg_mem_src(c, in, (unsigned long)len);
+	jpeg_read_header(c, TRUE);
+	r = jpeg_check_header(job);
+	if (r < 0)
+		return r;
+	jpeg_start_decompress(c);
+	r = jpeg_read_pixels(job);
+	if (r < 0)
+		return r;
+	jpeg_finish_decompress(c);
+	job->img.width = c->output_width;
+	job->img.height = c->output_height;
+	job->img.channels = 3;
+	return 0;
+}
+
+int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
+		   char reason[IH_REASON_MAX])
+{
+	struct jpeg_job *job;
+	int r;
+
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		ih_reason_set(reason, "out of memory starting libjpeg");
+		return -ENOMEM;
+	}
+	job->lim = lim;
+	job->reason = reason;
+	job->budget.max = lim->max_memory_bytes;
+	job->cinfo.err = jpeg_std_error(&job->err);
+	job->err.error_exit = jpeg_job_error_exit;
+	job->err.emit_message = jpeg_job_emit_message;
+	job->progress.progress_monitor = jpeg_job_progress;
+	r = jpeg_run(job, in, len);
+	if (r == 0) {
+		*ret = job->img;
+		job->img.pixels = NULL;
+	}
+	jpeg_destroy_decompress(&job->cinfo);
+	free(job->img.pixels);
+	free(job);
+	return r;
+}
