@@ -418,6 +418,24 @@ static int close_fds(const int *keep, size_t nkeep, int chan)
 	return close_range(lo, ~0U, 0) < 0 ? -errno : 0;
 }
 
+static int setup_stdio(const struct ih_jail_cfg *cfg)
+{
+	int null_fd;
+
+	if (cfg->own_pgrp && setpgid(0, 0) < 0)
+		return -errno;
+	if (!cfg->redirect_stdio)
+		return 0;
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0)
+		return -errno;
+	if (null_fd == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(null_fd, 0) < 0)
+		return -errno;
+	if (dup2(cfg->stdio_fd, 1) < 0 || dup2(cfg->stdio_fd, 2) < 0)
+		return -errno;
+	return 0;
+}
+
 /* QEMU dies with the launcher, even if the launcher died before this line. */
 static int tie_to_parent(pid_t parent)
 {
@@ -436,7 +454,9 @@ static __attribute__((noreturn)) void child_main(struct child *c, const int *kee
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	r = close_fds(keep, nkeep, c->chan);
+	r = setup_stdio(c->cfg);
+	if (r == 0)
+		r = close_fds(keep, nkeep, c->chan);
 	if (r == 0)
 		r = tie_to_parent(c->parent);
 	if (r < 0)

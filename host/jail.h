@@ -57,6 +57,11 @@ struct ih_jail_cfg {
 	/* Layers the caller turns off on purpose (e.g. its own supervisor owns the cgroup):
 	 * neither applied nor counted as missing, even by strict; reported as off. */
 	unsigned int optout;
+	/* With redirect_stdio, stdin becomes /dev/null and stdout and stderr stdio_fd (QEMU's
+	 * console and its own errors); otherwise 0-2 are inherited as they are. */
+	bool redirect_stdio;
+	int stdio_fd;
+	bool own_pgrp; /* the child leads a new process group (the caller kills the group) */
 };
 
 /* QEMU under TCG maps about 1.26 GiB beyond guest RAM (measured on 7.2: 1 GiB of translation

@@ -1,7 +1,7 @@
 # The VMM jail (host/jail*.c): confines every QEMU the launcher starts. Its tests jail a small
 # helper (unit, also under ASan+UBSan) and a real QEMU under TCG (VM test); the bench times
 # QEMU's cold start with and without the jail.
-JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c
+JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c host/jail_qemu.c
 IHVM_SRCS += $(JAIL_SRCS)
 DEB_PKGS += qemu-system-x86 libc6-dev
 
@@ -29,3 +29,4 @@ $(HOSTOUT)/tests/bench_jail: tests/bench_jail.c $(JAIL_HOST_OBJS)
 	$(CC) $(CFLAGS_HOST) $(JAIL_TESTS_CFLAGS) $(LDFLAGS_HOST) -o $@ $< $(JAIL_HOST_OBJS)
 
 UNIT_TESTS += $(HOSTOUT)/tests/jail/test_jail $(ASANOUT)/tests/jail/test_jail
+VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_qemu
