@@ -37,9 +37,9 @@ int ih_jail_qemu_spawn(const struct ih_qemu_spawn_req *req, void *ctx, pid_t *re
 	if (r < 0)
 		return r;
 	argv[n++] = exe;
-	for (; req->argv[n] && n < IH_QEMU_ARGV_MAX; n++)
+	for (; n < IH_QEMU_ARGV_MAX && req->argv[n]; n++)
 		argv[n] = req->argv[n];
-	if (req->argv[n])
+	if (n == IH_QEMU_ARGV_MAX)
 		return -E2BIG;
 	argv[n] = NULL;
 	cfg.own_pgrp = true;
