@@ -1,0 +1,14 @@
+# `ih-vm doctor`: the guest run (cmd_doctor.c relays the TAP, doctor_tap.c checks it) and
+# the --host checks (doctor_host.c). The VM's life is host/vm*.c, listed here too: the
+# link rule's $^ drops the duplicates when their owners list them as well.
+IHVM_SRCS += host/doctor_host.c host/doctor_tap.c host/vm.c host/vm_qemu.c host/vm_client.c \
+	host/qemu.c host/accel.c
+
+# Unit tests (include flags from doctor/doctor.mk): the TAP relay against a hostile guest, the host checks against a fake host.
+DOCTOR_HOST_TEST_SRCS := tests/doctor/host_test.c host/doctor_tap.c host/doctor_host.c \
+	host/accel.c
+$(HOSTOUT)/tests/doctor/host_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(DOCTOR_HOST_TEST_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/doctor/host_test: $(patsubst %.c,$(ASANOUT)/%.o,$(DOCTOR_HOST_TEST_SRCS))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+UNIT_TESTS += $(HOSTOUT)/tests/doctor/host_test $(ASANOUT)/tests/doctor/host_test
