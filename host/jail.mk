@@ -30,3 +30,4 @@ $(HOSTOUT)/tests/bench_jail: tests/bench_jail.c $(JAIL_HOST_OBJS)
 
 UNIT_TESTS += $(HOSTOUT)/tests/jail/test_jail $(ASANOUT)/tests/jail/test_jail
 VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_qemu
+BENCHES += $(HOSTOUT)/tests/bench_jail

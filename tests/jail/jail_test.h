@@ -16,7 +16,7 @@
 #define NOBODY 65534
 
 /* Exit status of pid, or -ETIMEDOUT after killing it when it outlives timeout_ms. */
-static int wait_timeout(pid_t pid, int timeout_ms)
+__attribute__((unused)) static int wait_timeout(pid_t pid, int timeout_ms)
 {
 	int status;
 
@@ -37,7 +37,7 @@ static int wait_timeout(pid_t pid, int timeout_ms)
 }
 
 /* As nobody in a child that reports its TAP counters back, so numbering stays continuous. */
-static void run_as_nobody(void (*suite)(const char *who))
+__attribute__((unused)) static void run_as_nobody(void (*suite)(const char *who))
 {
 	int p[2], counts[2] = { 0, 0 };
 	pid_t pid;
@@ -67,7 +67,7 @@ static void run_as_nobody(void (*suite)(const char *who))
 	tap_ok(wait_timeout(pid, 300 * 1000) == 0, "the suite as uid %d ran to its end", NOBODY);
 }
 
-static void run_as_users(void (*suite)(const char *who))
+__attribute__((unused)) static void run_as_users(void (*suite)(const char *who))
 {
 	suite(getuid() == 0 ? "as root" : "as this user");
 	if (getuid() == 0)
