@@ -4,3 +4,27 @@
 
 DEB_PKGS += qemu-system-x86
 IHVM_SRCS += host/qemu.c host/accel.c
+
+# Unit tests: no VM. Each is built twice, hardened and under ASan+UBSan.
+BOOT_UNIT := accel_test qemu_argv_test
+UNIT_TESTS += $(foreach t,$(BOOT_UNIT),$(HOSTOUT)/tests/boot/$(t) $(ASANOUT)/tests/boot/$(t))
+
+$(HOSTOUT)/tests/boot/accel_test: $(HOSTOUT)/tests/boot/accel_test.o $(HOSTOUT)/host/accel.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/boot/accel_test: $(ASANOUT)/tests/boot/accel_test.o $(ASANOUT)/host/accel.o
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+$(HOSTOUT)/tests/boot/qemu_argv_test: $(HOSTOUT)/tests/boot/qemu_argv_test.o \
+		$(HOSTOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/boot/qemu_argv_test: $(ASANOUT)/tests/boot/qemu_argv_test.o \
+		$(ASANOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+
+# VM tests: boot the real image under a hard timeout.
+VM_TESTS += tests/boot/boot.test
+
+# Boot time next to the floor (same kernel, do-nothing init).
+BENCHES += $(HOSTOUT)/tests/bench_boot
+$(HOSTOUT)/tests/bench_boot: $(HOSTOUT)/tests/bench_boot.o $(HOSTOUT)/host/qemu.o \
+		$(HOSTOUT)/host/accel.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lm
