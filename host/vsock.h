@@ -45,4 +45,12 @@ int ih_vsock_connect(struct ih_vsock *v, uint32_t port, int *ret_fd);
 /* Stops the backend, resets every connection and releases guest memory. NULL is fine. */
 void ih_vsock_free(struct ih_vsock *v);
 
+/*
+ * Receives every line the backend logs (why a connection or the device was reset, ...),
+ * without a newline, from the backend's thread. Set it before ih_vsock_new(); with none
+ * (the default) lines are dropped. The library itself never prints.
+ */
+typedef void (*ih_vsock_log_fn)(void *opaque, const char *line);
+void ih_vsock_set_log(ih_vsock_log_fn fn, void *opaque);
+
 #endif

@@ -1,0 +1,237 @@
+/*
+ * The launcher's vsock transport (host/vsock.h). IH_VSOCK_USER starts the built-in
+ * vhost-user backend in a thread and talks to it over a SOCK_SEQPACKET control socket;
+ * IH_VSOCK_KERNEL is plain AF_VSOCK through /dev/vhost-vsock.
+ *
+ * The backend is a thread, not a process: it shares nothing with the launcher but the
+ * sockets below, so it could move into a seccomp-confined child without changing this API.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "vsock.h"
+#include "vsock_ctl.h"
+#include "vsock_loop.h"
+
+struct ih_vsock {
+	enum ih_vsock_kind kind;
+	uint64_t guest_cid;
+	int ctl_fd; /* our end of the control socket (IH_VSOCK_USER) */
+	int loop_ctl_fd; /* the backend's end */
+	int loop_vu_fd; /* the backend's end of QEMU's socket, owned by the loop once running */
+	bool running;
+	pthread_t thread;
+	pthread_mutex_t lock; /* one control request at a time */
+};
+
+static void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void *backend_main(void *arg)
+{
+	struct ih_vsock *v = arg;
+
+	vsock_loop_run(v->loop_vu_fd, v->loop_ctl_fd, v->guest_cid);
+	return NULL;
+}
+
+/* Starts the loop thread with every signal blocked (the launcher keeps its handlers). */
+static int start_backend(struct ih_vsock *v)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&v->thread, NULL, backend_main, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	v->running = true;
+	return 0;
+}
+
+static int new_user(struct ih_vsock *v, int *ret_qemu_fd)
+{
+	int vu[2], ctl[2], err;
+
+	/* QEMU's end must survive exec: no SOCK_CLOEXEC on the pair, set it on ours. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, vu) < 0)
+		return -errno;
+	if (fcntl(vu[0], F_SETFD, FD_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		err = -errno;
+		close(vu[0]);
+		close(vu[1]);
+		return err;
+	}
+	v->loop_vu_fd = vu[0];
+	v->ctl_fd = ctl[0];
+	v->loop_ctl_fd = ctl[1];
+	err = start_backend(v);
+	if (err < 0) {
+		close(vu[1]);
+		return err;
+	}
+	*ret_qemu_fd = vu[1];
+	return 0;
+}
+
+int ih_vsock_new(enum ih_vsock_kind kind, uint64_t guest_cid, int *ret_qemu_fd,
+		 struct ih_vsock **ret)
+{
+	struct ih_vsock *v;
+	int err, qemu_fd = -1;
+
+	if (guest_cid < 3 || guest_cid >= UINT32_MAX)
+		return -EINVAL;
+	if (kind != IH_VSOCK_USER && kind != IH_VSOCK_KERNEL)
+		return -EINVAL;
+	if (kind == IH_VSOCK_KERNEL && access("/dev/vhost-vsock", R_OK | W_OK) < 0)
+		return -errno;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->kind = kind;
+	v->guest_cid = guest_cid;
+	v->ctl_fd = v->loop_ctl_fd = v->loop_vu_fd = -1;
+	pthread_mutex_init(&v->lock, NULL);
+	if (kind == IH_VSOCK_USER) {
+		err = new_user(v, &qemu_fd);
+		if (err < 0) {
+			ih_vsock_free(v);
+			return err;
+		}
+	}
+	*ret_qemu_fd = qemu_fd;
+	*ret = v;
+	return 0;
+}
+
+/* One request to the backend and its answer; *ret_fd gets the fd it carries. */
+static int ctl_call(struct ih_vsock *v, uint32_t op, uint32_t port, int *ret_fd)
+{
+	struct vsock_ctl_req req = { .op = op, .port = port };
+	struct vsock_ctl_rep rep = { 0 };
+	int n, fd = -1;
+
+	pthread_mutex_lock(&v->lock);
+	n = vsock_ctl_send(v->ctl_fd, &req, sizeof(req), -1, 0);
+	if (n == 0)
+		n = vsock_ctl_recv(v->ctl_fd, &rep, sizeof(rep), 0, &fd);
+	pthread_mutex_unlock(&v->lock);
+	if (n < 0)
+		return n == -ECONNRESET ? -EPIPE : n;
+	if ((size_t)n != sizeof(rep))
+		n = -EPIPE; /* the backend is gone */
+	else if (rep.err < 0)
+		n = rep.err;
+	else if (fd < 0)
+		n = -EPROTO;
+	if (n < 0) {
+		closep(&fd);
+		return n;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int kernel_listen(uint32_t port, int *ret_fd)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+				 .svm_cid = VMADDR_CID_ANY,
+				 .svm_port = port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int ih_vsock_listen(struct ih_vsock *v, uint32_t port, int *ret_fd)
+{
+	if (v->kind == IH_VSOCK_KERNEL)
+		return kernel_listen(port, ret_fd);
+	return ctl_call(v, VSOCK_CTL_LISTEN, port, ret_fd);
+}
+
+int ih_vsock_accept(struct ih_vsock *v, int listen_fd, int *ret_fd)
+{
+	char one = 0;
+	int n, fd;
+
+	if (v->kind == IH_VSOCK_KERNEL) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		*ret_fd = fd;
+		return 0;
+	}
+	n = vsock_ctl_recv(listen_fd, &one, sizeof(one), MSG_DONTWAIT, &fd);
+	if (n < 0)
+		return n;
+	if (n == 0 || fd < 0) {
+		closep(&fd);
+		return -EPIPE; /* the backend is gone */
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int kernel_connect(struct ih_vsock *v, uint32_t port, int *ret_fd)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+				 .svm_cid = (unsigned int)v->guest_cid,
+				 .svm_port = port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		err = errno == ECONNREFUSED ? -ECONNRESET : -errno;
+		close(fd);
+		return err;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int ih_vsock_connect(struct ih_vsock *v, uint32_t port, int *ret_fd)
+{
+	if (v->kind == IH_VSOCK_KERNEL)
+		return kernel_connect(v, port, ret_fd);
+	return ctl_call(v, VSOCK_CTL_CONNECT, port, ret_fd);
+}
+
+void ih_vsock_free(struct ih_vsock *v)
+{
+	if (!v)
+		return;
+	/* End of file on the control socket stops the loop; it then closes everything. */
+	closep(&v->ctl_fd);
+	if (v->running)
+		pthread_join(v->thread, NULL);
+	closep(&v->loop_ctl_fd);
+	if (!v->running)
+		closep(&v->loop_vu_fd); /* else the loop closed it */
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}

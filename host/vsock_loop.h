@@ -1,0 +1,19 @@
+/*
+ * The vsock backend's event loop: one epoll set driving QEMU's vhost-user socket, the
+ * two kick eventfds, the control socket of the launcher and every connection's socket.
+ * It runs in its own thread (started by host/vsock.c); all backend state is touched only
+ * from that thread.
+ */
+#ifndef IH_HOST_VSOCK_LOOP_H
+#define IH_HOST_VSOCK_LOOP_H
+
+#include <stdint.h>
+
+/*
+ * Serves the vhost-user master on vu_sock and the requests arriving on ctl_fd until ctl_fd
+ * reaches end of file. Takes ownership of vu_sock (closes it); ctl_fd stays the caller's.
+ * Returns 0, or -errno when the loop could not be set up.
+ */
+int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid);
+
+#endif

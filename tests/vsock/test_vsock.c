@@ -1,0 +1,277 @@
+/*
+ * Unit tests of the vhost-user-vsock backend, no QEMU: the test is QEMU's vhost-user master
+ * and the guest's driver at once (fake_guest.c), the backend runs as the launcher runs it
+ * (ih_vsock_new), and every check looks at what crossed the rings or the host streams.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "fake_guest.h"
+#include "vsock.h"
+
+#define CID 42
+#define PORT 1234
+#define GPORT 5000
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[16384];
+
+static void capture_log(void *opaque, const char *line)
+{
+	(void)opaque;
+	fprintf(stderr, "backend: %s\n", line);
+	pthread_mutex_lock(&log_lock);
+	if (strlen(log_buf) + strlen(line) + 2 < sizeof(log_buf)) {
+		strcat(log_buf, line);
+		strcat(log_buf, "\n");
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* True when a line containing s was logged since the last call; clears the log. */
+static int logged(const char *s)
+{
+	int found;
+
+	pthread_mutex_lock(&log_lock);
+	found = strstr(log_buf, s) != NULL;
+	if (!found && log_buf[0])
+		tap_diag("log: %s", log_buf);
+	log_buf[0] = 0;
+	pthread_mutex_unlock(&log_lock);
+	return found;
+}
+
+static struct ih_vsock *vs;
+static struct fg g;
+static int listen_fd = -1;
+
+/* Waits for the next rx packet that is not a CREDIT_UPDATE. */
+static int recv_pkt(struct vsock_hdr *h, void *payload, size_t max, int timeout_ms)
+{
+	for (;;) {
+		if (!fg_recv(&g, h, payload, max, timeout_ms))
+			return 0;
+		if (h->op != VSOCK_OP_CREDIT_UPDATE)
+			return 1;
+	}
+}
+
+/* Waits for the next rx packet with operation op, skipping others. */
+static int recv_op(struct vsock_hdr *h, uint16_t op, int timeout_ms)
+{
+	while (fg_recv(&g, h, NULL, 0, timeout_ms))
+		if (h->op == op)
+			return 1;
+	return 0;
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* Guest connects from gport to PORT; returns the accepted host stream or -1. */
+static int guest_connect(uint32_t gport)
+{
+	struct vsock_hdr h;
+	int fd = -1;
+
+	fg_send(&g, gport, PORT, VSOCK_OP_REQUEST, 0, NULL, 0, false);
+	if (!recv_pkt(&h, NULL, 0, 2000) || h.op != VSOCK_OP_RESPONSE || h.dst_port != gport)
+		return -1;
+	if (!wait_readable(listen_fd, 2000) || ih_vsock_accept(vs, listen_fd, &fd) < 0)
+		return -1;
+	return fd;
+}
+
+/* Round trip on a fresh connection: proves the device still works. */
+static int device_works(uint32_t gport)
+{
+	char buf[8] = { 0 };
+	int fd = guest_connect(gport), ok;
+
+	if (fd < 0)
+		return 0;
+	fg_send(&g, gport, PORT, VSOCK_OP_RW, 0, "ping", 4, false);
+	ok = wait_readable(fd, 2000) && read(fd, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4);
+	close(fd);
+	return ok;
+}
+
+static void test_handshake(void)
+{
+	uint64_t f = 0, pf = 0, cid = 0;
+	int qemu_fd = -1;
+
+	tap_ok(ih_vsock_new(IH_VSOCK_USER, CID, &qemu_fd, &vs) == 0 && qemu_fd >= 0,
+	       "ih_vsock_new starts the backend and returns QEMU's socket end");
+	tap_ok(fg_init(&g, qemu_fd, CID) == 0, "fake guest memory and rings set up");
+	tap_ok(fg_start(&g, &f, &pf, &cid) == 0, "QEMU's start-up message sequence is accepted");
+	tap_ok((f >> 32 & 1) && (f >> 29 & 1) && (f >> 28 & 1) && (f >> 30 & 1),
+	       "GET_FEATURES offers VERSION_1, EVENT_IDX, INDIRECT_DESC, PROTOCOL_FEATURES");
+	tap_ok(pf & (1ull << 9), "GET_PROTOCOL_FEATURES offers CONFIG");
+	tap_ok(cid == CID, "GET_CONFIG answers the guest CID (%llu)", (unsigned long long)cid);
+	tap_ok(ih_vsock_listen(vs, PORT, &listen_fd) == 0, "listen on host port %d", PORT);
+	fg_rx_fill(&g, 64);
+}
+
+static void test_data(void)
+{
+	static char big[20000], got[20000];
+	struct vsock_hdr h;
+	size_t n = 0;
+	int fd = guest_connect(GPORT);
+
+	tap_ok(fd >= 0, "guest connect to a listening port: RESPONSE, and accept gives a stream");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + 3);
+	fg_send(&g, GPORT, PORT, VSOCK_OP_RW, 0, big, 3000, true);
+	while (n < 3000 && wait_readable(fd, 2000)) {
+		ssize_t r = read(fd, got + n, 3000 - n);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	tap_ok(n == 3000 && !memcmp(got, big, 3000),
+	       "guest->host data intact (header and payload in separate descriptors)");
+
+	g.buf_alloc = 8192;
+	g.fwd_cnt = 0;
+	fg_send(&g, GPORT, PORT, VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, false);
+	tap_ok(write(fd, big, sizeof(big)) == sizeof(big), "host writes 20000 bytes");
+	n = 0;
+	while (recv_pkt(&h, got + n, sizeof(got) - n, 300) && h.op == VSOCK_OP_RW)
+		n += h.len;
+	tap_ok(n == 8192, "host->guest stops at the guest's credit (8192 of 20000 bytes: %zu)", n);
+	g.fwd_cnt = 8192;
+	g.buf_alloc = 1u << 20;
+	fg_send(&g, GPORT, PORT, VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, false);
+	while (n < sizeof(big) && recv_pkt(&h, got + n, sizeof(got) - n, 2000) &&
+	       h.op == VSOCK_OP_RW)
+		n += h.len;
+	tap_ok(n == sizeof(big) && !memcmp(got, big, sizeof(big)),
+	       "host->guest resumes after CREDIT_UPDATE, data intact (%zu bytes)", n);
+	g.fwd_cnt = 0;
+
+	fg_send(&g, GPORT, PORT, VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0, false);
+	tap_ok(fg_recv(&g, &h, NULL, 0, 2000) && h.op == VSOCK_OP_CREDIT_UPDATE &&
+		       h.buf_alloc == VSOCK_BUF_ALLOC && h.fwd_cnt == 3000,
+	       "CREDIT_REQUEST answered with CREDIT_UPDATE (buf_alloc, fwd_cnt 3000)");
+
+	fg_send(&g, GPORT, PORT, VSOCK_OP_SHUTDOWN, VSOCK_SHUTDOWN_SEND, NULL, 0, false);
+	tap_ok(wait_readable(fd, 2000) && read(fd, got, 1) == 0,
+	       "guest SHUTDOWN(send) gives the host stream end of file");
+	close(fd);
+	tap_ok(recv_pkt(&h, NULL, 0, 2000) && h.op == VSOCK_OP_SHUTDOWN &&
+		       (h.flags & VSOCK_SHUTDOWN_SEND),
+	       "host close gives the guest SHUTDOWN(send)");
+	tap_ok(recv_pkt(&h, NULL, 0, 2000) && h.op == VSOCK_OP_RST && h.dst_port == GPORT,
+	       "both sides done: RST closes the connection");
+}
+
+static void test_reset(void)
+{
+	struct vsock_hdr h;
+	char c;
+	int fd = guest_connect(GPORT + 1);
+	ssize_t r;
+
+	fg_send(&g, GPORT + 1, PORT, VSOCK_OP_RST, 0, NULL, 0, false);
+	r = wait_readable(fd, 2000) ? read(fd, &c, 1) : 1;
+	tap_ok(fd >= 0 && r <= 0, "guest RST closes the host stream");
+	close(fd);
+
+	fg_send(&g, GPORT + 2, PORT + 1, VSOCK_OP_REQUEST, 0, NULL, 0, false);
+	tap_ok(recv_pkt(&h, NULL, 0, 2000) && h.op == VSOCK_OP_RST && h.dst_port == GPORT + 2 &&
+		       h.src_port == PORT + 1,
+	       "connect to a port nobody listens on gets RST");
+	fg_send(&g, GPORT + 3, PORT, VSOCK_OP_RW, 0, "x", 1, false);
+	tap_ok(recv_pkt(&h, NULL, 0, 2000) && h.op == VSOCK_OP_RST && h.dst_port == GPORT + 3,
+	       "data for an unknown connection gets RST");
+}
+
+static void test_credit_enforced(void)
+{
+	static char chunk[65536];
+	struct vsock_hdr h;
+	int fd = guest_connect(GPORT + 4), reset = 0;
+	size_t sent = 0;
+
+	/* A hostile guest ignores our buf_alloc while the host does not read. */
+	while (sent < (2u << 20) && !reset) {
+		fg_send(&g, GPORT + 4, PORT, VSOCK_OP_RW, 0, chunk, sizeof(chunk), false);
+		sent += sizeof(chunk);
+		while (fg_recv(&g, &h, NULL, 0, 20))
+			reset |= h.op == VSOCK_OP_RST && h.dst_port == GPORT + 4;
+	}
+	tap_ok(reset && sent <= (1u << 20),
+	       "guest overrunning our credit is reset (after %zu KiB), memory stays bounded",
+	       sent / 1024);
+	tap_ok(logged("more than the credit"), "the credit overrun is logged");
+	close(fd);
+}
+
+static void *connect_thread(void *arg)
+{
+	int *fd = arg, err = ih_vsock_connect(vs, GPORT + 10, fd);
+
+	if (err < 0)
+		*fd = err;
+	return NULL;
+}
+
+static void test_host_connect(void)
+{
+	struct vsock_hdr h;
+	pthread_t t;
+	int fd = -1, ok;
+	char buf[8];
+
+	pthread_create(&t, NULL, connect_thread, &fd);
+	ok = recv_op(&h, VSOCK_OP_REQUEST, 2000) && h.dst_port == GPORT + 10;
+	tap_ok(ok, "host connect sends the guest a REQUEST");
+	fg_send(&g, GPORT + 10, h.src_port, VSOCK_OP_RESPONSE, 0, NULL, 0, false);
+	pthread_join(t, NULL);
+	tap_ok(fd >= 0, "guest RESPONSE completes ih_vsock_connect with a stream");
+	fg_send(&g, GPORT + 10, h.src_port, VSOCK_OP_RW, 0, "pong", 4, false);
+	tap_ok(fd >= 0 && wait_readable(fd, 2000) && read(fd, buf, 8) == 4,
+	       "data flows on the host-initiated stream");
+	if (fd >= 0)
+		close(fd);
+	while (fg_recv(&g, &h, NULL, 0, 100))
+		;
+
+	fd = -1;
+	pthread_create(&t, NULL, connect_thread, &fd);
+	ok = recv_op(&h, VSOCK_OP_REQUEST, 2000);
+	fg_send(&g, GPORT + 10, h.src_port, VSOCK_OP_RST, 0, NULL, 0, false);
+	pthread_join(t, NULL);
+	tap_ok(ok && fd == -ECONNRESET, "guest RST refuses a host connect with -ECONNRESET");
+}
+
+int main(void)
+{
+	ih_vsock_set_log(capture_log, NULL);
+	test_handshake();
+	test_data();
+	test_reset();
+	test_credit_enforced();
+	tap_ok(device_works(GPORT + 5), "device still works after the resets");
+	test_host_connect();
+	close(listen_fd);
+	ih_vsock_free(vs);
+	fg_free(&g);
+	return tap_done();
+}
