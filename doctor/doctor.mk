@@ -6,6 +6,10 @@
 # one) and guest/sysctl.conf (through guest/serve.mk's generated header and its parser).
 DOCTOR_SRCS := doctor/util.c doctor/checks_kernel.c doctor/checks_fs.c doctor/lists.c \
 	doctor/inspect.c doctor/run.c guest/serve_sysctl.c
+# The live sandbox check starts children through the decoder's own sandbox (guest/sandbox.h).
+DOCTOR_SANDBOX_SRCS := doctor/sandbox.c guest/sandbox.c guest/landlock.c guest/seccomp_filter.c \
+	guest/proto.c $(BUILD)/gen/seccomp_policy.c $(BUILD)/gen/limits_default.c
+DOCTOR_SANDBOX_LIBS := -lseccomp
 DOCTOR_CMDLINE_FILES := $(wildcard kernel/cmdline kernel/cmdline.$(ARCH))
 DOCTOR_CMDLINE_H := $(OUT)/gen/doctor_cmdline.h
 
@@ -22,8 +26,8 @@ $(DOCTOR_CMDLINE_H): $(DOCTOR_CMDLINE_FILES) doctor/doctor.mk
 $(OUT)/obj/doctor/main.o: $(DOCTOR_CMDLINE_H) $(BUILD)/gen/sysctl_conf.h
 $(OUT)/obj/doctor/main.o: CFLAGS_GUEST += -I$(OUT)/gen -I$(BUILD)/gen
 
-$(OUT)/ih-doctor: $(patsubst %.c,$(OUT)/obj/%.o,$(DOCTOR_SRCS) doctor/main.c)
-	$(GUEST_CC) $(LDFLAGS_GUEST) -o $@ $^
+$(OUT)/ih-doctor: $(patsubst %.c,$(OUT)/obj/%.o,$(DOCTOR_SRCS) $(DOCTOR_SANDBOX_SRCS) doctor/main.c)
+	$(GUEST_CC) $(LDFLAGS_GUEST) -o $@ $^ $(DOCTOR_SANDBOX_LIBS)
 
 # Unit tests: every check against a good fake tree, then each against its weakened variant.
 DOCTOR_TEST_SRCS := tests/doctor/checks_test.c $(DOCTOR_SRCS)
@@ -32,6 +36,14 @@ $(HOSTOUT)/tests/doctor/checks_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(DOCTOR_TEST
 $(ASANOUT)/tests/doctor/checks_test: $(patsubst %.c,$(ASANOUT)/%.o,$(DOCTOR_TEST_SRCS))
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^
 UNIT_TESTS += $(HOSTOUT)/tests/doctor/checks_test $(ASANOUT)/tests/doctor/checks_test
+
+# The live sandbox check on this host: a full child passes, each weakened child fails.
+DOCTOR_SANDBOX_TEST_SRCS := tests/doctor/sandbox_test.c $(DOCTOR_SRCS) $(DOCTOR_SANDBOX_SRCS)
+$(HOSTOUT)/tests/doctor/sandbox_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(DOCTOR_SANDBOX_TEST_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DOCTOR_SANDBOX_LIBS)
+$(ASANOUT)/tests/doctor/sandbox_test: $(patsubst %.c,$(ASANOUT)/%.o,$(DOCTOR_SANDBOX_TEST_SRCS))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DOCTOR_SANDBOX_LIBS)
+UNIT_TESTS += $(HOSTOUT)/tests/doctor/sandbox_test $(ASANOUT)/tests/doctor/sandbox_test
 
 # ih.mode=doctor in the guest init (doctor/mode.c): guest/init.mk links every object its
 # binary depends on.

@@ -25,14 +25,18 @@ struct child_io {
 	int fd; /* the pipe end the child keeps */
 };
 
-/* Blocks until the doctor closes the other end of the pipe. */
+/*
+ * Blocks in write() on a pipe the doctor has filled: the seccomp allow-list has no read,
+ * sleep or wait, but a write to a kept fd is allowed and blocks on a full pipe. It ends when
+ * the doctor kills it.
+ */
 static int body_block(void *arg, uint32_t layers)
 {
 	const struct child_io *io = arg;
-	char c;
+	const char c = 0;
 
 	(void)layers;
-	while (read(io->fd, &c, 1) < 0 && errno == EINTR)
+	while (write(io->fd, &c, 1) == 1 || errno == EINTR)
 		;
 	return 0;
 }
@@ -98,6 +102,23 @@ static int landlock_probe(uint32_t layers)
 	return e;
 }
 
+/* Fills the pipe whose write end is fd, then leaves fd blocking: the next write blocks. */
+static int fill_pipe(int fd)
+{
+	static const char page[4096];
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	while (write(fd, page, sizeof(page)) > 0 || errno == EINTR)
+		;
+	while (write(fd, page, 1) > 0 || errno == EINTR)
+		;
+	if (errno != EAGAIN)
+		return -errno;
+	return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
+}
+
 int ih_doctor_sandbox_layers(const struct ih_doctor *d, uint32_t layers, ih_report_fn report,
 			     void *arg)
 {
@@ -111,9 +132,17 @@ int ih_doctor_sandbox_layers(const struct ih_doctor *d, uint32_t layers, ih_repo
 		       IH_FAIL, "pipe failed");
 		return 1;
 	}
-	io.fd = fds[0];
+	r = fill_pipe(fds[1]);
+	if (r < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		report(arg, "decoder child: sandbox starts", "no decode can run without it",
+		       IH_FAIL, "cannot fill the pipe the child blocks on");
+		return 1;
+	}
+	io.fd = fds[1];
 	r = spawn(layers, body_block, &io, &pid, &rep);
-	close(fds[0]);
+	close(fds[1]);
 	if (r < 0) {
 		close(fds[1]);
 		report_spawn_failure(&rep, r, report, arg);
@@ -123,9 +152,9 @@ int ih_doctor_sandbox_layers(const struct ih_doctor *d, uint32_t layers, ih_repo
 	failed = ih_doctor_inspect_child(d, pid, getpid(),
 					 landlock_errno < 0 ? -landlock_errno : landlock_errno,
 					 report, arg);
-	close(fds[1]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	close(fds[0]);
 	return failed;
 }
 

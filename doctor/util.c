@@ -175,8 +175,9 @@ static int walk_entry(struct walk *w, int dfd, const char *name, size_t len, int
 		return -ENAMETOOLONG;
 	w->path[len] = '/';
 	memcpy(w->path + len + 1, name, nlen + 1);
+	/* A file that vanished since readdir (in /tmp, say) is no finding. */
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+		return errno == ENOENT ? 0 : -errno;
 	r = w->fn(w->arg, w->path, &st);
 	if (r || !S_ISDIR(st.st_mode))
 		return r;
@@ -184,7 +185,7 @@ static int walk_entry(struct walk *w, int dfd, const char *name, size_t len, int
 		return 0;
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT ? 0 : -errno;
 	return walk_dir(w, fd, len + 1 + nlen, depth + 1);
 }
 
