@@ -5,8 +5,9 @@ JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measu
 IHVM_SRCS += $(JAIL_SRCS)
 DEB_PKGS += qemu-system-x86 libc6-dev
 
-JAIL_HOST_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(JAIL_SRCS))
-JAIL_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(JAIL_SRCS))
+# jail_qemu.c uses qemu.c's image naming (qemu.c itself needs only libc).
+JAIL_HOST_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(JAIL_SRCS) host/qemu.c)
+JAIL_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(JAIL_SRCS) host/qemu.c)
 JAIL_TESTS_CFLAGS := -Itests -Itests/jail
 
 # The helper runs inside the jail, so it is never sanitized (ASan cannot live under RLIMIT_AS).
@@ -31,3 +32,4 @@ $(HOSTOUT)/tests/bench_jail: tests/bench_jail.c $(JAIL_HOST_OBJS)
 UNIT_TESTS += $(HOSTOUT)/tests/jail/test_jail $(ASANOUT)/tests/jail/test_jail
 VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_qemu
 BENCHES += $(HOSTOUT)/tests/bench_jail
+VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_boot
