@@ -56,3 +56,6 @@ doctor: $(OUT)/ih-doctor
 $(HOSTOUT)/tests/doctor/%.o: CFLAGS_HOST += -Idoctor -Itests
 $(ASANOUT)/tests/doctor/%.o: CFLAGS_ASAN += -Idoctor -Itests
 $(OUT)/obj/guest/init.o: CFLAGS_GUEST += -Idoctor
+
+# In the VM: the real image passes every check; a weakened one fails exactly the matching ones.
+VM_TESTS += tests/doctor/vm_doctor.test

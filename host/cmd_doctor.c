@@ -188,7 +188,10 @@ static int doctor_vm(const struct doctor_opts *o)
 	cfg.boot_timeout_ms = (int)(o->timeout_s * 1000);
 	r = ih_vm_start(&cfg, &vm);
 	if (r < 0) {
-		fprintf(stderr, "ih-vm doctor: the guest did not start: %s\n%s", strerror(-r),
+		fprintf(stderr, "ih-vm doctor: the guest did not start: %s\n%s",
+			r == -ECHILD	  ? "QEMU exited before the guest connected"
+			: r == -ETIMEDOUT ? "no connection from the guest in time"
+					  : strerror(-r),
 			o->backend.console_log ? "" : "Hint: --console-log=FILE shows its boot\n");
 		ih_vm_qemu_release(&cfg);
 		return IH_EXIT_SYSTEM;
