@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -445,6 +446,22 @@ static int console_read(struct console *c, int fd)
 	return 1;
 }
 
+static int64_t tv_ns(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+/* waitpid() that also records QEMU's CPU time. */
+static pid_t reap(pid_t pid, int flags, struct ih_qemu_result *res)
+{
+	struct rusage ru;
+	pid_t r = wait4(pid, &res->wait_status, flags, &ru);
+
+	if (r == pid)
+		res->cpu_ns = tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime);
+	return r;
+}
+
 /* Waits for QEMU to exit and the console to close, or the deadline. */
 static void supervise(struct console *c, int console_fd, int pidfd, pid_t pid, int64_t deadline)
 {
@@ -463,7 +480,7 @@ static void supervise(struct console *c, int console_fd, int pidfd, pid_t pid, i
 			return;
 		if (p[0].revents && console_read(c, console_fd) <= 0)
 			console_open = false;
-		if (p[1].revents && waitpid(pid, &c->res->wait_status, WNOHANG) == pid) {
+		if (p[1].revents && reap(pid, WNOHANG, c->res) == pid) {
 			exited = true;
 			c->res->exit_ns = now_ns() - c->t0;
 		}
@@ -477,7 +494,7 @@ static void kill_and_reap(pid_t pid, struct ih_qemu_result *res)
 		return;
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, &res->wait_status, 0) < 0 && errno == EINTR)
+	while (reap(pid, 0, res) < 0 && errno == EINTR)
 		;
 }
 
@@ -486,7 +503,7 @@ int ih_qemu_run(const struct ih_qemu_opts *opts, struct ih_qemu_result *ret_resu
 	unsigned int timeout = opts->timeout_ms ? opts->timeout_ms : IH_QEMU_DEFAULT_TIMEOUT_MS;
 	cleanup_free struct ih_qemu_argv *argv = calloc(1, sizeof(*argv));
 	cleanup_free struct console *c = calloc(1, sizeof(*c));
-	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1 };
+	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1, .cpu_ns = -1 };
 	struct ih_qemu_spawn_req req = { .stdout_fd = -1 };
 	cleanup_fd int console_r = -1;
 	cleanup_fd int pidfd = -1;

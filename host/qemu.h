@@ -118,6 +118,7 @@ struct ih_qemu_result {
 	bool timed_out; /* the timeout hit; QEMU was killed */
 	int wait_status; /* QEMU's status from waitpid() (valid when exit_ns >= 0) */
 	bool guest_failed; /* the console showed a guest failure ("FAILED:", "Kernel panic") */
+	int64_t cpu_ns; /* QEMU's user + system CPU time (load-independent), or -1 */
 };
 
 /*

@@ -5,7 +5,8 @@
  * that ends the VM at once: QEMU start to QEMU exit. The image figure is QEMU start to the
  * IH-READY line of the real image (initramfs, squashfs root, overlay, /sbin/init). Runs
  * alternate floor and image so both see the same machine load; medians are printed with
- * every run, and the image as a ratio of the floor. IH_BENCH_RUNS sets the run count
+ * every run, and the image as a ratio of the floor. QEMU's CPU time is printed too: on a
+ * loaded machine it moves far less than the wall clock. IH_BENCH_RUNS sets the run count
  * (default 5); IH_BENCH_KERNEL boots another kernel file (e.g. a PVH vmlinux) for both.
  */
 #define _GNU_SOURCE
@@ -46,7 +47,7 @@ static void print_runs(const char *name, const int64_t *v, int n)
 
 /* One boot: 0 with the time of interest in *ret_ns, or -1 (printed). */
 static int boot_once(const struct ih_qemu_opts *opts, bool floor, int64_t *ret_ns,
-		     int64_t *ret_exit_ns)
+		     int64_t *ret_exit_ns, int64_t *ret_cpu_ns)
 {
 	struct ih_qemu_result res;
 	int r = ih_qemu_run(opts, &res);
@@ -62,6 +63,7 @@ static int boot_once(const struct ih_qemu_opts *opts, bool floor, int64_t *ret_n
 	}
 	*ret_ns = floor ? res.exit_ns : res.ready_ns;
 	*ret_exit_ns = res.exit_ns;
+	*ret_cpu_ns = res.cpu_ns;
 	return 0;
 }
 
@@ -91,6 +93,7 @@ int main(void)
 {
 	static char dir[4096], floor_initramfs[4200];
 	int64_t floor_ns[MAX_RUNS], ready_ns[MAX_RUNS], exit_ns[MAX_RUNS], unused;
+	int64_t floor_cpu[MAX_RUNS], image_cpu[MAX_RUNS];
 	struct ih_qemu_opts img, flr;
 	int runs = runs_from_env();
 	double f, i;
@@ -113,12 +116,14 @@ int main(void)
 	printf("boot time, %s, %d runs each, image %s%s%s\n", img.kvm ? "KVM" : "TCG", runs, dir,
 	       img.kernel ? ", kernel " : "", img.kernel ? img.kernel : "");
 	for (int n = 0; n < runs; n++)
-		if (boot_once(&flr, true, &floor_ns[n], &unused) < 0 ||
-		    boot_once(&img, false, &ready_ns[n], &exit_ns[n]) < 0)
+		if (boot_once(&flr, true, &floor_ns[n], &unused, &floor_cpu[n]) < 0 ||
+		    boot_once(&img, false, &ready_ns[n], &exit_ns[n], &image_cpu[n]) < 0)
 			return 1;
 	print_runs("floor: start to exit (do-nothing)", floor_ns, runs);
 	print_runs("image: start to IH-READY", ready_ns, runs);
 	print_runs("image: start to exit", exit_ns, runs);
+	print_runs("floor: QEMU CPU time (user+sys)", floor_cpu, runs);
+	print_runs("image: QEMU CPU time (user+sys)", image_cpu, runs);
 	f = median_s(floor_ns, runs);
 	i = median_s(ready_ns, runs);
 	printf("  IH-READY / floor = %.2f (image adds %.3f s over the floor)\n", i / f, i - f);
