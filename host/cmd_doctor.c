@@ -96,6 +96,7 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 	int opt;
 
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		if (opt == 'h')
 			return 1;
@@ -104,8 +105,9 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 		else if (opt == 'v')
 			o->backend.verbose = true;
 		else if (opt == '?' || parse_value(opt, optarg, o) < 0) {
-			if (opt != '?')
-				fprintf(stderr, "ih-vm doctor: bad value '%s'\n", optarg);
+			fprintf(stderr, "ih-vm doctor: %s '%s'\n",
+				opt == '?' ? "unknown option or missing value in" : "bad value",
+				opt == '?' ? argv[optind - 1] : optarg);
 			return -EINVAL;
 		}
 	}

@@ -136,15 +136,15 @@ static enum ih_host_verdict check(const struct ih_host_ctx *ctx, const char *nam
 	"case $1 in --version) echo 'QEMU emulator version 2.11.1';;\n"                            \
 	"-device) echo 'name \"vhost-vsock-pci\", bus PCI';; esac\n"
 
-static void test_host_checks(void)
-{
-	struct ih_host_ctx ctx = { .sysroot = root,
-				   .landlock_abi = probe_abi,
-				   .seccomp_filter = probe_seccomp,
-				   .userns = probe_userns };
-	char good_qemu[PATH_MAX], old_qemu[PATH_MAX], fake[PATH_MAX];
-	struct ih_host_result r;
+static struct ih_host_ctx ctx = {
+	.sysroot = root,
+	.landlock_abi = probe_abi,
+	.seccomp_filter = probe_seccomp,
+	.userns = probe_userns,
+};
 
+static void make_fake_host(void)
+{
 	snprintf(root, sizeof(root), "%s/ih-host-test.XXXXXX", getenv("TMPDIR") ?: "/tmp");
 	if (!mkdtemp(root))
 		exit(1);
@@ -152,10 +152,34 @@ static void test_host_checks(void)
 	put("bin/qemu-old", QEMU_OLD, 0755);
 	put("bin/not-qemu", "#!/bin/sh\necho hello\n", 0755);
 	put("proc/sys/user/max_user_namespaces", "1000\n", 0644);
+}
+
+static void remove_fake_host(void)
+{
+	static const char *const files[] = { "bin/qemu-good", "bin/qemu-old", "bin/not-qemu",
+					     "dev/vhost-vsock",
+					     "proc/sys/user/max_user_namespaces" };
+	static const char *const dirs[] = { "bin", "dev", "proc/sys/user", "proc/sys", "proc", "" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, files[i]);
+		unlink(path);
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		rmdir(path);
+	}
+}
+
+static void test_qemu_checks(void)
+{
+	char good_qemu[PATH_MAX], old_qemu[PATH_MAX], fake[PATH_MAX];
+	struct ih_host_result r;
+
 	snprintf(good_qemu, sizeof(good_qemu), "%s/bin/qemu-good", root);
 	snprintf(old_qemu, sizeof(old_qemu), "%s/bin/qemu-old", root);
 	snprintf(fake, sizeof(fake), "%s/bin/not-qemu", root);
-
 	ctx.qemu = good_qemu;
 	tap_ok(check(&ctx, "QEMU present", &r) == IH_HOST_PASS && strstr(r.detail, "7.2.0"),
 	       "QEMU present: passes and shows the version");
@@ -170,6 +194,12 @@ static void test_host_checks(void)
 	ctx.qemu = NULL;
 	tap_ok(check(&ctx, "QEMU present", &r) == IH_HOST_FAIL && strstr(r.hint, "apt-get"),
 	       "no QEMU at all fails with an install Hint");
+}
+
+static void test_kernel_checks(void)
+{
+	struct ih_host_result r;
+
 	tap_ok(check(&ctx, "KVM", &r) == IH_HOST_ABSENT && strstr(r.detail, "tcg"),
 	       "a host without /dev/kvm: KVM absent, auto chooses tcg");
 	tap_ok(check(&ctx, "/dev/vhost-vsock", &r) == IH_HOST_ABSENT && r.hint[0],
@@ -192,29 +222,14 @@ static void test_host_checks(void)
 	fake_userns = 0;
 	put("proc/sys/user/max_user_namespaces", "0\n", 0644);
 	tap_ok(check(&ctx, "user namespaces", &r) == IH_HOST_FAIL, "max_user_namespaces 0 fails");
-	for (const char *const *p =
-		     (const char *const[]){ "bin/qemu-good", "bin/qemu-old", "bin/not-qemu",
-					    "dev/vhost-vsock", "proc/sys/user/max_user_namespaces",
-					    NULL };
-	     *p; p++) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", root, *p);
-		unlink(path);
-	}
-	for (const char *const *p = (const char *const[]){ "bin", "dev", "proc/sys/user",
-							   "proc/sys", "proc", "", NULL };
-	     *p; p++) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", root, *p);
-		rmdir(path);
-	}
 }
 
 int main(void)
 {
 	test_relay();
-	test_host_checks();
+	make_fake_host();
+	test_qemu_checks();
+	test_kernel_checks();
+	remove_fake_host();
 	return tap_done();
 }
