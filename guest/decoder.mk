@@ -7,7 +7,7 @@ DECODE_SRCS += guest/proto.c guest/decode.c guest/png_decode.c guest/jpeg_decode
 	guest/landlock.c guest/seccomp_filter.c guest/sandbox.c guest/isolate.c \
 	$(GEN)/limits_default.c $(GEN)/seccomp_policy.c
 DECODE_LIBS += -lpng16 -ljpeg -lseccomp -lz -lm
-DEB_PKGS += libseccomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
+DEB_PKGS += libseccomp-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjpeg-turbo-progs netpbm
 
 $(GEN)/limits_default.c: guest/limits.conf guest/gen-limits.awk
 	@mkdir -p $(@D)
@@ -20,12 +20,22 @@ $(GEN)/seccomp_policy.c: guest/seccomp.policy guest/gen-seccomp.awk
 # Unit tests of the library, each built twice: hardened and under ASan+UBSan.
 DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
 DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
-DECODER_TESTS := test_proto test_escape
+DECODER_TESTS := test_proto test_escape test_decode
+CORPUS_SRCS := tests/corpus/corpus.c
 UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
 
-$(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS)
+$(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS) \
+		$(HOSTOUT)/tests/corpus/corpus.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
-$(ASANOUT)/tests/decoder/%: $(ASANOUT)/tests/decoder/%.o $(DECODE_ASAN_OBJS)
+$(ASANOUT)/tests/decoder/%: $(ASANOUT)/tests/decoder/%.o $(DECODE_ASAN_OBJS) \
+		$(ASANOUT)/tests/corpus/corpus.o
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
-.SECONDARY: $(DECODE_OBJS) $(DECODE_ASAN_OBJS) \
+
+# The corpus generator, for the end-to-end tests: gen-corpus OUTDIR.
+HOST_PROGS += $(HOSTOUT)/tests/corpus/gen-corpus
+$(HOSTOUT)/tests/corpus/gen-corpus: $(HOSTOUT)/tests/corpus/gen-corpus.o \
+		$(HOSTOUT)/tests/corpus/corpus.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
+.SECONDARY: $(DECODE_OBJS) $(DECODE_ASAN_OBJS) $(HOSTOUT)/tests/corpus/corpus.o \
+	$(ASANOUT)/tests/corpus/corpus.o $(HOSTOUT)/tests/corpus/gen-corpus.o \
 	$(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t).o $(ASANOUT)/tests/decoder/$(t).o)

@@ -1,0 +1,261 @@
+/*
+ * Decoding through the sandbox (ih_isolate_decode) against the generated corpus:
+ * every good PNG matches the pixels its generator says a correct decoder produces, every
+ * good JPEG matches djpeg's native decode byte for byte, and every hostile file is
+ * rejected by the decoder itself (its reason names the attack) with the parent unharmed.
+ * Controls show each limit is what stopped its attack.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../corpus/corpus.h"
+#include "../tap.h"
+#include "isolate.h"
+
+struct pnm {
+	uint32_t w, h, ch;
+	uint8_t *px;
+	size_t len;
+};
+
+static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rbe");
+	struct stat st;
+	uint8_t *p;
+
+	if (!f)
+		return -errno;
+	if (fstat(fileno(f), &st) < 0 || !(p = malloc((size_t)st.st_size + 1))) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	*ret_len = fread(p, 1, (size_t)st.st_size, f);
+	fclose(f);
+	*ret = p;
+	return 0;
+}
+
+/* P6 (maxval 255) or P7 with DEPTH 3/4 (MAXVAL 255). */
+static int pnm_parse(const uint8_t *d, size_t n, struct pnm *ret)
+{
+	unsigned w = 0, h = 0, depth = 3, maxval = 0;
+	int off = 0;
+	const char *s = (const char *)d;
+
+	if (n > 2 && d[0] == 'P' && d[1] == '6') {
+		if (sscanf(s, "P6 %u %u %u%n", &w, &h, &maxval, &off) != 3)
+			return -EINVAL;
+		off++;
+	} else if (n > 2 && d[0] == 'P' && d[1] == '7') {
+		const char *end = memmem(d, n, "ENDHDR\n", 7);
+
+		if (!end || sscanf(s, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %u", &w, &h,
+				   &depth, &maxval) != 4)
+			return -EINVAL;
+		off = (int)(end - s) + 7;
+	} else {
+		return -EINVAL;
+	}
+	if (maxval != 255 || (size_t)off + (size_t)w * h * depth != n)
+		return -EINVAL;
+	*ret = (struct pnm){ w, h, depth, (uint8_t *)d + off, (size_t)w * h * depth };
+	return 0;
+}
+
+/* djpeg -rgb -pnm, the native decode a JPEG is compared with. */
+static int djpeg(const char *in, const char *out)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("djpeg", "djpeg", "-rgb", "-pnm", "-outfile", out, in, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int decode_path(const char *path, const struct ih_limits *lim, struct ih_decoded *ret)
+{
+	uint8_t *in;
+	size_t len;
+	int r = read_file(path, &in, &len);
+
+	if (r == 0)
+		r = ih_isolate_decode(lim, 0, in, len, ret);
+	free(in);
+	return r;
+}
+
+static int same_pixels(const struct ih_decoded *d, const struct pnm *want)
+{
+	return d->resp.status == IH_STATUS_OK && d->resp.width == want->w &&
+	       d->resp.height == want->h && d->resp.channels == want->ch &&
+	       d->resp.pixel_len == want->len && !memcmp(d->pixels, want->px, want->len);
+}
+
+/* Compares one good file with its reference (a .pam beside it, or djpeg's output). */
+static void check_good(const char *dir, const char *name, const struct ih_limits *lim)
+{
+	char path[4096], ref[4096];
+	struct ih_decoded d = { 0 };
+	struct pnm want;
+	uint8_t *refdata = NULL;
+	size_t reflen = 0;
+	int r, is_png = strstr(name, ".png") != NULL;
+
+	snprintf(path, sizeof(path), "%s/good/%s", dir, name);
+	snprintf(ref, sizeof(ref), "%s/good/%.*s.%s", dir, (int)(strlen(name) - 4), name,
+		 is_png ? "pam" : "ppm");
+	r = is_png ? 0 : djpeg(path, ref);
+	if (r == 0)
+		r = read_file(ref, &refdata, &reflen);
+	if (r == 0)
+		r = pnm_parse(refdata, reflen, &want);
+	if (r == 0)
+		r = decode_path(path, lim, &d);
+	tap_ok(r == 0 && same_pixels(&d, &want), "%s: pixel-exact with %s (%s)", name,
+	       is_png ? "the generator's pixels" : "djpeg", r ? strerror(-r) : d.resp.reason);
+	ih_decoded_free(&d);
+	free(refdata);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_image(const struct dirent *e)
+{
+	return strstr(e->d_name, ".png") || strstr(e->d_name, ".jpg");
+}
+
+static void test_good(const char *dir, const struct ih_limits *lim)
+{
+	char path[4096];
+	struct dirent **list;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/good", dir);
+	n = scandir(path, &list, is_image, by_name);
+	tap_ok(n >= 30, "the corpus has %d good images", n);
+	for (int i = 0; i < n; i++) {
+		check_good(dir, list[i]->d_name, lim);
+		free(list[i]);
+	}
+	free(n >= 0 ? list : NULL);
+}
+
+static void test_hostile(const char *dir, const struct ih_limits *lim)
+{
+	for (size_t i = 0; i < corpus_n_hostile; i++) {
+		const struct corpus_hostile *h = &corpus_hostile[i];
+		struct ih_decoded d = { 0 };
+		char path[4096];
+		int r;
+
+		snprintf(path, sizeof(path), "%s/hostile/%s", dir, h->name);
+		r = decode_path(path, lim, &d);
+		tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED && !d.pixels &&
+			       strcasestr(d.resp.reason, h->reason_word),
+		       "%s: rejected, reason names '%s' (%s)", h->name, h->reason_word,
+		       r ? strerror(-r) : d.resp.reason);
+		ih_decoded_free(&d);
+	}
+}
+
+/* Each limit, loosened, lets its attack file through: the limit is what stopped it. */
+static void test_controls(const char *dir, const struct ih_limits *def)
+{
+	struct ih_limits lim = *def;
+	struct ih_decoded d = { 0 };
+	char path[4096];
+
+	lim.max_jpeg_scans = 1000;
+	snprintf(path, sizeof(path), "%s/hostile/jpeg-progressive-scan-bomb-379-scans.jpg", dir);
+	tap_ok(decode_path(path, &lim, &d) == 0 && d.resp.status == IH_STATUS_OK,
+	       "control: the 379-scan JPEG decodes with max_jpeg_scans 1000 (%s)", d.resp.reason);
+	ih_decoded_free(&d);
+
+	lim = *def;
+	lim.max_png_chunk_bytes = 4u << 20;
+	snprintf(path, sizeof(path), "%s/hostile/png-huge-ztxt-2MiB.png", dir);
+	tap_ok(decode_path(path, &lim, &d) == 0 && d.resp.status == IH_STATUS_OK,
+	       "control: the 2 MiB zTXt PNG decodes with a 4 MiB chunk limit (%s)", d.resp.reason);
+	ih_decoded_free(&d);
+
+	lim = *def;
+	lim.max_pixels = 100;
+	snprintf(path, sizeof(path), "%s/good/png-rgb-8bit.png", dir);
+	tap_ok(decode_path(path, &lim, &d) == 0 && d.resp.status == IH_STATUS_REJECTED &&
+		       strstr(d.resp.reason, "limit"),
+	       "control: a good 41x29 PNG is rejected with max_pixels 100 (%s)", d.resp.reason);
+	ih_decoded_free(&d);
+}
+
+static void test_wall_limit(const struct ih_limits *def)
+{
+	struct ih_limits lim = *def;
+	struct ih_decoded d = { 0 };
+	uint8_t *jpg = NULL;
+	size_t len = 0;
+	int r = corpus_jpeg_rgb(3000, 2000, 95, 1, &jpg, &len);
+
+	lim.wall_ms = 1;
+	if (r == 0)
+		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+	tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED && strstr(d.resp.reason, "wall"),
+	       "a 6 MP decode under a 1 ms wall limit is killed and rejected (%s)", d.resp.reason);
+	ih_decoded_free(&d);
+	free(jpg);
+}
+
+static void test_oversized_input(const struct ih_limits *def)
+{
+	struct ih_limits lim = *def;
+	struct ih_decoded d = { 0 };
+	static const uint8_t png[16] = { 0x89, 'P', 'N', 'G' };
+
+	lim.max_input_bytes = 8;
+	tap_ok(ih_isolate_decode(&lim, 0, png, sizeof(png), &d) == 0 &&
+		       d.resp.status == IH_STATUS_REJECTED && strstr(d.resp.reason, "limit"),
+	       "input over max_input_bytes is rejected before decoding (%s)", d.resp.reason);
+}
+
+static void cleanup(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ih-decode-XXXXXX";
+	struct ih_limits lim;
+
+	ih_limits_default(&lim);
+	if (!mkdtemp(dir) || corpus_generate(dir) < 0) {
+		tap_ok(0, "generate the corpus");
+		return tap_done();
+	}
+	test_good(dir, &lim);
+	test_hostile(dir, &lim);
+	test_controls(dir, &lim);
+	test_wall_limit(&lim);
+	test_oversized_input(&lim);
+	cleanup(dir);
+	return tap_done();
+}
