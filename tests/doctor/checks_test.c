@@ -22,6 +22,7 @@ static const char cmdline_expected[] = "# the test's kernel/cmdline\n"
 				       "console=ttyS0 # serial console\n"
 				       "root=/dev/vda ro # read-only root\n"
 				       "init_on_alloc=1 slab_nomerge # heap hardening\n"
+				       "# page allocator free lists shuffled\n"
 				       "page_alloc.shuffle=1\n";
 static const char sysctl_expected[] =
 	"# NAME VALUE NEED REASON\n"
@@ -57,6 +58,7 @@ static const struct ih_doctor_probes fake_probes = {
 
 struct result {
 	char name[128];
+	char reason[128];
 	enum ih_verdict v;
 	char detail[IH_DETAIL_MAX];
 };
@@ -71,10 +73,10 @@ static void collect(void *arg, const char *name, const char *reason, enum ih_ver
 {
 	struct results *res = arg;
 
-	(void)reason;
 	if (res->n >= MAX_RESULTS)
 		return;
 	snprintf(res->r[res->n].name, sizeof(res->r[0].name), "%s", name);
+	snprintf(res->r[res->n].reason, sizeof(res->r[0].reason), "%s", reason);
 	snprintf(res->r[res->n].detail, sizeof(res->r[0].detail), "%s", detail);
 	res->r[res->n++].v = v;
 }
@@ -509,6 +511,12 @@ static void test_good_tree(void)
 		}
 	}
 	tap_ok(bad == 0 && res.n > 30, "a hardened tree passes all %d checks", res.n);
+	tap_ok(find(&res, "cmdline has page_alloc.shuffle=1") &&
+		       !strcmp(find(&res, "cmdline has page_alloc.shuffle=1")->reason,
+			       "page allocator free lists shuffled") &&
+		       find(&res, "cmdline has slab_nomerge") &&
+		       !strcmp(find(&res, "cmdline has slab_nomerge")->reason, "heap hardening"),
+	       "each cmdline token carries the comment beside or above it as its reason");
 	tap_ok(find(&res, "sysctl kernel.yama.ptrace_scope = 3") &&
 		       find(&res, "sysctl kernel.yama.ptrace_scope = 3")->v == IH_SKIP,
 	       "an if-present sysctl the kernel lacks is a skip, not a pass");
