@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "qemu.h"
 
 struct subcommand {
 	const char *name;
@@ -19,16 +20,49 @@ static const struct subcommand subcommands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ih-vm COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: ih-vm [--arch=x86_64|arm64] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f,
-		"\n'ih-vm COMMAND --help' describes each command.\n"
+		"\n--arch boots the guest image of that architecture (default: this host's).\n"
+		"'ih-vm COMMAND --help' describes each command.\n"
 		"exit codes: 0 ok, 1 image rejected or check failed, 2 usage, 3 system failure\n");
+}
+
+/* A leading --arch=NAME (or --arch NAME) selects the guest; *ret_skip counts its words. */
+static int parse_arch(int argc, char **argv, int *ret_skip)
+{
+	const char *name = NULL;
+	enum ih_arch arch;
+
+	*ret_skip = 0;
+	if (argc > 1 && !strncmp(argv[1], "--arch=", 7)) {
+		name = argv[1] + 7;
+		*ret_skip = 1;
+	} else if (argc > 2 && !strcmp(argv[1], "--arch")) {
+		name = argv[2];
+		*ret_skip = 2;
+	}
+	if (!name)
+		return 0;
+	if (ih_arch_parse(name, &arch) < 0) {
+		fprintf(stderr, "ih-vm: unknown --arch '%s' (x86_64 or arm64)\n", name);
+		return -1;
+	}
+	ih_arch_select(arch);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	int skip;
+
+	if (parse_arch(argc, argv, &skip) < 0) {
+		usage(stderr);
+		return IH_EXIT_USAGE;
+	}
+	argc -= skip;
+	argv += skip;
 	if (argc < 2) {
 		usage(stderr);
 		return IH_EXIT_USAGE;

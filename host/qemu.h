@@ -26,6 +26,16 @@ enum ih_arch {
 /* The architecture this launcher was built for (the image it boots by default). */
 enum ih_arch ih_arch_native(void);
 
+/*
+ * The architecture of the guest to boot: ih_arch_native() unless `ih-vm --arch` selected
+ * another with ih_arch_select(). ih_qemu_opts_init() and the decode backend start from it.
+ */
+enum ih_arch ih_arch_guest(void);
+void ih_arch_select(enum ih_arch arch);
+
+/* "x86_64" or "arm64" to *ret: 0, or -EINVAL for any other name. */
+int ih_arch_parse(const char *name, enum ih_arch *ret);
+
 /* "x86_64" or "arm64": the name of build/<arch>/ and of the kernel/ files. */
 const char *ih_arch_name(enum ih_arch arch);
 
@@ -93,7 +103,7 @@ struct ih_qemu_opts {
 #define IH_QEMU_DEFAULT_MEM_MIB 256
 #define IH_QEMU_DEFAULT_TIMEOUT_MS 60000
 
-/* Sets the defaults: x86_64/native arch, TCG, no vsock, no overrides, default limits. */
+/* Defaults: the guest arch (ih_arch_guest()), TCG, no vsock, no overrides, default limits. */
 void ih_qemu_opts_init(struct ih_qemu_opts *opts);
 
 /* QEMU's argv for opts, built into storage owned by the caller. */

@@ -20,7 +20,7 @@
 
 static const char *qemu_name(void)
 {
-	return ih_arch_native() == IH_ARCH_ARM64 ? "qemu-system-aarch64" : "qemu-system-x86_64";
+	return ih_arch_guest() == IH_ARCH_ARM64 ? "qemu-system-aarch64" : "qemu-system-x86_64";
 }
 
 /* Looks QEMU up in PATH (IH_QEMU overrides): an absolute path in ret (size PATH_MAX). */
@@ -61,7 +61,7 @@ int ih_vm_qemu_prepare(const struct ih_backend_opts *opts, struct ih_vm_cfg *cfg
 	enum ih_kvm_state kvm = IH_KVM_USABLE;
 	int r;
 
-	r = ih_image_dir_find(ih_arch_native(), path, sizeof(path));
+	r = ih_image_dir_find(ih_arch_guest(), path, sizeof(path));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", r == -ENOENT ? ih_image_dir_hint() : strerror(-r));
 		return r;
@@ -70,7 +70,7 @@ int ih_vm_qemu_prepare(const struct ih_backend_opts *opts, struct ih_vm_cfg *cfg
 	if (r < 0) {
 		fprintf(stderr, "ih-vm: %s not found in PATH\nHint: apt-get install %s\n",
 			qemu_name(),
-			ih_arch_native() == IH_ARCH_ARM64 ? "qemu-system-arm" : "qemu-system-x86");
+			ih_arch_guest() == IH_ARCH_ARM64 ? "qemu-system-arm" : "qemu-system-x86");
 		return r;
 	}
 	r = ih_accel_choose("", accel_want(opts->accel), &cfg->kvm, &kvm);
@@ -127,7 +127,7 @@ static int build_argv(const struct ih_vm_cfg *cfg, int chardev_fd, struct ih_qem
 		return -EINVAL;
 	snprintf(token, sizeof(token), "ih.mode=%s", mode ? mode : "serve");
 	ih_qemu_opts_init(&o);
-	o.arch = ih_arch_native();
+	o.arch = ih_arch_guest();
 	o.image_dir = cfg->image_dir;
 	o.kvm = cfg->kvm;
 	o.mem_mib = (unsigned int)(cfg->mem_bytes >> 20);

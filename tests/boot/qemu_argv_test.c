@@ -136,7 +136,7 @@ static void test_hostile(struct ih_qemu_argv *a)
 						       "shadow,format=raw,if=none,readonly=on"),
 	       "a comma in the root path is escaped, not a new drive option");
 	base_opts(&o);
-	o.arch = IH_ARCH_ARM64;
+	o.arch = (enum ih_arch)(IH_ARCH_ARM64 + 1);
 	tap_ok(ih_qemu_argv(&o, a) == -ENOTSUP, "an arch without a machine model is refused");
 	base_opts(&o);
 	o.image_dir = "/nonexistent-ih-image";
