@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "jail_qemu.h"
+#include "jail_vm.h"
 #include "jail_test.h"
 
 struct watch {
@@ -43,6 +44,52 @@ static int find_image(enum ih_arch arch, char *dir)
 	snprintf(dir + strlen(dir), PATH_MAX - strlen(dir), "/%s", ih_arch_name(arch));
 	snprintf(kernel, sizeof(kernel), "%s/%s", dir, ih_kernel_name(arch));
 	return access(kernel, R_OK);
+}
+
+/* The launcher's path: --jail=MODE, the spawn hook, --json printed at IH-READY. */
+struct hook_watch {
+	char json[2048];
+	int printed;
+};
+
+static void on_line_json(const char *line, void *ctx)
+{
+	struct hook_watch *w = ctx;
+	FILE *f;
+
+	if (strcmp(line, "IH-READY") || w->printed)
+		return;
+	f = fmemopen(w->json, sizeof(w->json) - 1, "w");
+	if (!f)
+		return;
+	w->printed = ih_jail_print(0, true, f) == 0 ? 1 : -1;
+	fclose(f);
+}
+
+static void hook_run(const char *who, const char *dir)
+{
+	struct ih_qemu_opts opts;
+	struct ih_qemu_result res;
+	struct hook_watch w = { .printed = 0 };
+	int r;
+
+	ih_qemu_opts_init(&opts);
+	opts.image_dir = dir;
+	opts.timeout_ms = 120 * 1000;
+	opts.on_line = on_line_json;
+	opts.line_ctx = &w;
+	opts.spawn = ih_jail_hook;
+	opts.spawn_ctx = &opts;
+	r = ih_jail_set_mode("best-effort");
+	if (r == 0)
+		r = ih_qemu_run(&opts, &res);
+	tap_ok(r == 0 && res.ready_ns >= 0 && !res.guest_failed && w.printed == 1 &&
+		       strstr(w.json, "\"seccomp\":\"active\"") &&
+		       strstr(w.json, "\"no-new-privs\":\"active\"") &&
+		       strstr(w.json, "\"netns\":\"active\""),
+	       "%s: through the launcher's spawn hook the guest boots and --json shows the layers: "
+	       "%s",
+	       who, w.json);
 }
 
 static void suite(const char *who)
@@ -86,6 +133,7 @@ static void suite(const char *who)
 	       "%s)",
 	       who, ok ? "none" : ih_jail_layer_name(layer));
 	ih_jail_print_text(&jq.report, &w.m, stdout);
+	hook_run(who, dir);
 }
 
 int main(void)
