@@ -138,7 +138,7 @@ static int boot_once(const char *dir, enum ih_jail_mode mode, double *ready, dou
 {
 	struct ih_qemu_opts opts;
 	struct ih_jail_qemu jq;
-	struct ih_qemu_result res;
+	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1 };
 	int r;
 
 	ih_qemu_opts_init(&opts);

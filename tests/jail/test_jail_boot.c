@@ -69,7 +69,7 @@ static void on_line_json(const char *line, void *ctx)
 static void hook_run(const char *who, const char *dir)
 {
 	struct ih_qemu_opts opts;
-	struct ih_qemu_result res;
+	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1 };
 	struct hook_watch w = { .printed = 0 };
 	int r;
 
@@ -97,7 +97,7 @@ static void suite(const char *who)
 	char dir[PATH_MAX], warn[512];
 	struct ih_qemu_opts opts;
 	struct ih_jail_qemu jq;
-	struct ih_qemu_result res;
+	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1 };
 	struct watch w = { .jq = &jq };
 	int layer = -1, r;
 	bool ok;
