@@ -1,3 +1,12 @@
 # arm64 tests (issue 5). The parity check needs no build; the image and VM tests skip with
 # a reason when build/arm64 has no image (make image ARCH=arm64).
 UNIT_TESTS += tests/arm64/config-parity
+
+# The arm64 QEMU command line and the --arch choice (host/qemu.c), hardened and ASan+UBSan.
+UNIT_TESTS += $(HOSTOUT)/tests/arm64/qemu_argv_test $(ASANOUT)/tests/arm64/qemu_argv_test
+$(HOSTOUT)/tests/arm64/qemu_argv_test: $(HOSTOUT)/tests/arm64/qemu_argv_test.o \
+		$(HOSTOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/arm64/qemu_argv_test: $(ASANOUT)/tests/arm64/qemu_argv_test.o \
+		$(ASANOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
