@@ -246,7 +246,7 @@ static int start(int *ret_fd)
 		return r;
 	r = connect_host(ret_fd);
 	if (r < 0)
-		printf("ih-serve: cannot reach the host on vsock port %u: %s\n", IH_VSOCK_PORT,
+		printf("ih-serve: cannot reach the host on vsock port %d: %s\n", IH_VSOCK_PORT,
 		       strerror(-r));
 	return r;
 }

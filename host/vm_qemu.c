@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "jail_vm.h"
 #include "qemu.h"
 #include "vm_qemu.h"
 
@@ -163,7 +164,8 @@ int ih_vm_qemu_spawn(const struct ih_vm_cfg *cfg, int chardev_fd, pid_t *ret_pid
 		req.argv = argv->argv;
 		if (chardev_fd >= 0)
 			req.keep_fds[req.n_keep_fds++] = chardev_fd;
-		r = ih_qemu_spawn_plain(&req, NULL, ret_pid);
+		r = ih_jail_vm_spawn(cfg->image_dir, cfg->initramfs, cfg->mem_bytes, cfg->kvm, &req,
+				     ret_pid);
 	}
 	if (req.stdout_fd >= 0)
 		close(req.stdout_fd);

@@ -1,0 +1,11 @@
+# The vm backend of `ih-vm decode` (host/backend_vm.c is listed by host/decode.mk): the VM's
+# life, the QEMU start, and the protocol client with its unit test against a fake guest.
+IHVM_SRCS += host/vm.c host/vm_client.c host/vm_qemu.c
+
+VM_CLIENT_TEST_SRCS := tests/e2e/vm_client_test.c host/vm_client.c guest/proto.c \
+	$(BUILD)/gen/limits_default.c
+$(HOSTOUT)/tests/e2e/vm_client_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(VM_CLIENT_TEST_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/e2e/vm_client_test: $(patsubst %.c,$(ASANOUT)/%.o,$(VM_CLIENT_TEST_SRCS))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+UNIT_TESTS += $(HOSTOUT)/tests/e2e/vm_client_test $(ASANOUT)/tests/e2e/vm_client_test
