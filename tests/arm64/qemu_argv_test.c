@@ -121,12 +121,16 @@ int main(void)
 	FILE *f;
 
 	snprintf(dir, sizeof(dir), "/tmp/ih-arm64-argv-XXXXXX");
-	if (!a || !mkdtemp(dir))
+	if (!a || !mkdtemp(dir)) {
+		free(a);
 		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/cmdline", dir);
 	f = fopen(path, "we");
-	if (!f)
+	if (!f) {
+		free(a);
 		return 1;
+	}
 	fputs("console=ttyAMA0 ro\n", f);
 	fclose(f);
 	test_tcg(a);
