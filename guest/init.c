@@ -23,6 +23,7 @@
 #include <linux/magic.h>
 
 #include "doctor_mode.h"
+#include "serve.h"
 
 #define IH_CMDLINE_MAX 4096
 #define IH_MODE_MAX 64
@@ -39,6 +40,9 @@ static int mode_poweroff(void);
 static const struct init_mode modes[] = {
 	{ "poweroff", mode_poweroff }, /* report ready, then power off at once */
 	{ "doctor", ih_doctor_mode }, /* run /sbin/ih-doctor, its TAP to the host */
+	{ "serve", ih_serve }, /* the decode service over vsock (guest/serve.c) */
+	{ "serve-hang", ih_serve_hang }, /* fault tests only: takes a request, never answers */
+	{ "serve-bench", ih_serve_bench }, /* make bench only: times bare and sandboxed decodes */
 };
 
 static void cleanup_fclose(FILE **f)

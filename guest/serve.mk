@@ -24,3 +24,8 @@ $(HOSTOUT)/tests/e2e/serve_sysctl_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(SYSCTL_T
 $(ASANOUT)/tests/e2e/serve_sysctl_test: $(patsubst %.c,$(ASANOUT)/%.o,$(SYSCTL_TEST_SRCS))
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^
 UNIT_TESTS += $(HOSTOUT)/tests/e2e/serve_sysctl_test $(ASANOUT)/tests/e2e/serve_sysctl_test
+
+# ih.mode=serve in the guest init: guest/init.mk links every object its binary depends on
+# (guest/decoder.mk, read before this file, has set DECODE_SRCS and DECODE_LIBS).
+$(OUT)/guest/init: $(SERVE_OBJS) $(patsubst %.c,$(OUT)/obj/%.o,$(DECODE_SRCS))
+INIT_LIBS += $(DECODE_LIBS)
