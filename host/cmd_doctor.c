@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "doctor_host.h"
 #include "doctor_tap.h"
+#include "jail_vm.h"
 #include "vm.h"
 #include "vm_qemu.h"
 
@@ -31,10 +32,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ih-vm doctor [--host] [--accel=auto|kvm|tcg] [--vsock=user|kernel]\n"
 		"                    [--timeout=SECONDS] [--console-log=FILE] [--verbose]\n"
+		"                    [--jail=MODE] [--cgroup-root=DIR]\n"
 		"\n"
 		"Boots the guest image in doctor mode and prints, as TAP, every hardening check\n"
 		"its doctor ran inside the VM. --host checks this machine instead.\n"
-		"exit: 0 every check passed, 1 a check failed, 2 usage, 3 VM or system failure\n");
+		"exit: 0 every check passed, 1 a check failed, 2 usage, 3 VM or system failure\n"
+		"\n" IH_JAIL_OPTIONS_HELP);
 }
 
 static int parse_number(const char *text, unsigned long max, unsigned long *ret)
@@ -76,6 +79,11 @@ static int parse_value(int opt, const char *arg, struct doctor_opts *o)
 	case 'c':
 		o->backend.console_log = arg;
 		return 0;
+	case 'j':
+		return ih_jail_set_mode(arg);
+	case 'g':
+		ih_jail_set_cgroup_root(arg);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -91,6 +99,8 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 		{ "console-log", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "jail", required_argument, NULL, 'j' },
+		{ "cgroup-root", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
