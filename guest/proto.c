@@ -226,3 +226,17 @@ const char *ih_status_name(uint16_t status)
 		return "unknown";
 	}
 }
+
+const char *ih_layer_name(uint32_t bit)
+{
+	static const char *const names[] = {
+		"ns_user",	"ns_pid",   "ns_net",  "ns_mnt", "ns_ipc",
+		"ns_uts",	"rlimits",  "caps",    "uid",	 "no_new_privs",
+		"not_dumpable", "landlock", "seccomp",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bit == 1u << i)
+			return names[i];
+	return NULL;
+}

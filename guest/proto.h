@@ -130,4 +130,7 @@ int ih_response_parse(const uint8_t in[IH_RESP_HDR_LEN], const struct ih_limits 
 
 const char *ih_status_name(uint16_t status);
 
+/* The name of one IH_LAYER_* bit ("ns_pid", "seccomp", ...), or NULL. */
+const char *ih_layer_name(uint32_t bit);
+
 #endif

@@ -1,12 +1,475 @@
-/* Placeholder until the owner of `ih-vm decode` lands it; it fails loudly, never silently. */
+/*
+ * ih-vm decode: reads each input, has a backend decode it (host/backend.h), writes the
+ * pixels where -o says, and reports one line (or JSON record) per input. With --jobs N
+ * and several inputs, N worker processes each open their own backend (their own VM in vm
+ * mode) and take every Nth input; the parent only collects and prints results.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "backend.h"
 #include "cmd.h"
+#include "decode_opts.h"
+#include "output.h"
+
+#define MSG_MAX 256
+
+/* One input's outcome; also what a worker sends the parent (one atomic pipe write). */
+struct result {
+	uint32_t index;
+	uint16_t status; /* enum ih_status; meaningful when exit_code is OK or REJECTED */
+	uint8_t exit_code; /* enum ih_exit for this input */
+	uint8_t wrote; /* an output file or stream was written */
+	uint32_t width, height, channels, layers;
+	uint64_t ms;
+	char reason[MSG_MAX];
+	char hint[MSG_MAX];
+};
+
+_Static_assert(sizeof(struct result) <= PIPE_BUF, "a result must cross a pipe atomically");
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void set_msg(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(char *dst, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, MSG_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static void fail(struct result *res, enum ih_exit code, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct result *res, enum ih_exit code, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->exit_code = (uint8_t)code;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, MSG_MAX, fmt, ap);
+	va_end(ap);
+	set_msg(res->hint, "%s", hint ? hint : "");
+}
+
+static void free_bytes(uint8_t **p)
+{
+	free(*p);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+/* Reads a regular file of at most max bytes: 0, -E2BIG, or -errno. */
+static int read_input(const char *path, uint64_t max, uint8_t **ret, size_t *ret_len)
+{
+	__attribute__((cleanup(close_fd))) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	if ((uint64_t)st.st_size > max)
+		return -E2BIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = done;
+	return 0;
+}
+
+/* The option a rejection's reason points at, as a Hint. */
+static const char *hint_for_rejection(const char *reason)
+{
+	static const struct {
+		const char *words;
+		const char *hint;
+	} t[] = {
+		{ "pixels is over the limit", "Hint: raise --max-pixels if you trust this image" },
+		{ "bytes is over the limit of",
+		  "Hint: raise --max-input-bytes or --max-png-chunk-bytes if you trust it" },
+		{ "scans", "Hint: raise --max-jpeg-scans if you trust this image" },
+		{ "ancillary PNG chunks", "Hint: raise --max-png-chunks if you trust this image" },
+		{ "memory limit", "Hint: raise --max-memory if you trust this image" },
+		{ "wall time limit", "Hint: raise --timeout (or --wall-ms) if the host is slow" },
+		{ "CPU limit", "Hint: raise --cpu-ms if you trust this image" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strstr(reason, t[i].words))
+			return t[i].hint;
+	return NULL;
+}
+
+static void output_path(const struct ih_decode_opts *o, const char *input, char *buf, size_t len)
+{
+	if (o->target == IH_TARGET_DIR) {
+		if (ih_output_path_in_dir(o->output, input, o->format, buf, len) < 0)
+			buf[0] = '\0';
+	} else {
+		snprintf(buf, len, "%s", o->output ? o->output : "");
+	}
+}
+
+static void write_output(const struct ih_decode_opts *o, const char *input,
+			 const struct ih_decoded *d, struct result *res)
+{
+	char path[4096];
+	int r;
+
+	if (o->target == IH_TARGET_NONE)
+		return;
+	if (o->target == IH_TARGET_STDOUT) {
+		r = ih_output_stream(stdout, o->format, &d->resp, d->pixels);
+		if (r < 0)
+			fail(res, IH_EXIT_SYSTEM, NULL, "cannot write to stdout: %s", strerror(-r));
+		res->wrote = r == 0;
+		return;
+	}
+	output_path(o, input, path, sizeof(path));
+	r = path[0] ? ih_output_file(path, input, o->format, &d->resp, d->pixels) : -ENAMETOOLONG;
+	if (r == -EEXIST)
+		fail(res, IH_EXIT_USAGE, "Hint: choose another -o name or directory",
+		     "refusing to overwrite the input with %s", path);
+	else if (r < 0)
+		fail(res, IH_EXIT_SYSTEM,
+		     "Hint: check that the output directory exists and is writable",
+		     "cannot write %s: %s", path, strerror(-r));
+	res->wrote = r == 0;
+}
+
+static void take_outcome(const struct ih_decode_opts *o, const char *input,
+			 const struct ih_decoded *d, struct result *res)
+{
+	res->status = d->resp.status;
+	res->layers = d->resp.layers;
+	switch (d->resp.status) {
+	case IH_STATUS_OK:
+		res->width = d->resp.width;
+		res->height = d->resp.height;
+		res->channels = d->resp.channels;
+		write_output(o, input, d, res);
+		break;
+	case IH_STATUS_REJECTED:
+		fail(res, IH_EXIT_REJECTED, hint_for_rejection(d->resp.reason), "%s",
+		     d->resp.reason);
+		break;
+	case IH_STATUS_SANDBOX:
+		fail(res, IH_EXIT_SYSTEM,
+		     d->hint ? d->hint : "Hint: --allow-degraded decodes without a missing layer",
+		     "%s", d->resp.reason);
+		break;
+	default:
+		fail(res, IH_EXIT_SYSTEM, NULL, "decoder failure: %s", d->resp.reason);
+		break;
+	}
+}
+
+static void read_failed(const struct ih_decode_opts *o, int r, struct result *res)
+{
+	if (r == -E2BIG)
+		fail(res, IH_EXIT_REJECTED, "Hint: raise --max-input-bytes if you trust this image",
+		     "input is over the limit of %llu bytes",
+		     (unsigned long long)o->limits.max_input_bytes);
+	else if (r == -ENOENT || r == -EACCES || r == -EISDIR)
+		fail(res, IH_EXIT_USAGE, NULL, "cannot read: %s",
+		     r == -EISDIR ? "not a regular file" : strerror(-r));
+	else
+		fail(res, IH_EXIT_SYSTEM, NULL, "cannot read: %s", strerror(-r));
+}
+
+/* Decodes input number i with backend b; the outcome goes to *res. */
+static void decode_one(struct ih_backend *b, const struct ih_decode_opts *o, uint32_t i,
+		       struct result *res)
+{
+	__attribute__((cleanup(free_bytes))) uint8_t *in = NULL;
+	struct ih_decoded d = { 0 };
+	uint64_t start = now_ms();
+	size_t len = 0;
+	int r;
+
+	*res = (struct result){ .index = i, .exit_code = IH_EXIT_OK };
+	r = read_input(o->inputs[i], o->limits.max_input_bytes, &in, &len);
+	if (r < 0) {
+		read_failed(o, r, res);
+		return;
+	}
+	r = b->ops->decode(b, &o->limits, o->flags, in, len, &d);
+	if (r < 0)
+		fail(res, IH_EXIT_SYSTEM, NULL, "%s backend failed: %s", b->ops->name,
+		     strerror(-r));
+	else
+		take_outcome(o, o->inputs[i], &d, res);
+	ih_decoded_free(&d);
+	res->ms = now_ms() - start;
+}
+
+/* ---- reporting, in the parent ---- */
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static const char *result_status(const struct result *res)
+{
+	if (res->exit_code == IH_EXIT_OK || res->exit_code == IH_EXIT_REJECTED ||
+	    res->status != IH_STATUS_OK)
+		return ih_status_name(res->status);
+	return "error";
+}
+
+static const char *status_prefix(const struct result *res)
+{
+	if (res->exit_code == IH_EXIT_REJECTED)
+		return "rejected: ";
+	if (res->status == IH_STATUS_SANDBOX)
+		return "sandbox: ";
+	return "";
+}
+
+static void print_json(const struct ih_decode_opts *o, const struct result *res)
+{
+	char path[4096];
+	bool first = true;
+
+	printf("{\"file\":");
+	json_string(stdout, o->inputs[res->index]);
+	printf(",\"status\":\"%s\",\"reason\":", result_status(res));
+	json_string(stdout, res->reason);
+	printf(",\"width\":%u,\"height\":%u,\"channels\":%u,\"layers\":[", res->width, res->height,
+	       res->channels);
+	for (uint32_t bit = 1; bit <= IH_LAYER_ALL; bit <<= 1)
+		if (res->layers & bit) {
+			printf("%s\"%s\"", first ? "" : ",", ih_layer_name(bit));
+			first = false;
+		}
+	printf("],\"ms\":%llu,\"output\":", (unsigned long long)res->ms);
+	output_path(o, o->inputs[res->index], path, sizeof(path));
+	if (res->wrote && o->target != IH_TARGET_STDOUT)
+		json_string(stdout, path);
+	else
+		printf("null");
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void print_result(const struct ih_decode_opts *o, const struct result *res)
+{
+	const char *name = o->inputs[res->index];
+
+	if (o->json) {
+		print_json(o, res);
+		return;
+	}
+	if (res->exit_code != IH_EXIT_OK) {
+		fprintf(stderr, "ih-vm decode: %s: %s%s%s%s\n", name, status_prefix(res),
+			res->reason, res->hint[0] ? ". " : "", res->hint);
+		return;
+	}
+	if (o->target == IH_TARGET_NONE || o->verbose)
+		fprintf(o->target == IH_TARGET_STDOUT ? stderr : stdout,
+			"%s: ok %ux%u %s, %llu ms, layers 0x%x\n", name, res->width, res->height,
+			res->channels == 4 ? "RGBA" : "RGB", (unsigned long long)res->ms,
+			res->layers);
+}
+
+/* A progress bar on a terminal, for batches only. */
+static void progress(const struct ih_decode_opts *o, size_t done)
+{
+	enum { WIDTH = 30 };
+	size_t fill;
+
+	if (o->n_inputs < 2 || !isatty(STDERR_FILENO))
+		return;
+	fill = done * WIDTH / o->n_inputs;
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", (int)fill,
+		"==============================", (int)(WIDTH - fill), "", done, o->n_inputs);
+	if (done == o->n_inputs)
+		fputs("\r\033[K", stderr);
+}
+
+static enum ih_exit worse(enum ih_exit a, enum ih_exit b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- running the inputs ---- */
+
+static int open_backend(const struct ih_decode_opts *o, struct ih_backend **ret, struct result *res)
+{
+	const struct ih_backend_ops *ops = ih_backend_ops_for(o->backend.isolation);
+	int r = ops->open(&o->backend, ret);
+
+	if (r == -ENOSYS)
+		fail(res, IH_EXIT_SYSTEM, "Hint: use --isolation=process until it is",
+		     "the %s backend is not built yet", ops->name);
+	else if (r < 0)
+		fail(res, IH_EXIT_SYSTEM, NULL, "cannot start the %s backend: %s", ops->name,
+		     strerror(-r));
+	return r;
+}
+
+typedef void (*emit_fn)(const struct result *res, void *ctx);
+
+/* Decodes inputs first, first+step, ...; a backend that cannot start fails each of them. */
+static void run_share(const struct ih_decode_opts *o, size_t first, size_t step, emit_fn emit,
+		      void *ctx)
+{
+	struct ih_backend *b = NULL;
+	struct result res = { 0 };
+	int r = open_backend(o, &b, &res);
+
+	for (size_t i = first; i < o->n_inputs; i += step) {
+		if (r < 0) {
+			res.index = (uint32_t)i;
+			emit(&res, ctx);
+			continue;
+		}
+		decode_one(b, o, (uint32_t)i, &res);
+		emit(&res, ctx);
+	}
+	if (r == 0)
+		b->ops->close(b);
+}
+
+struct collect {
+	const struct ih_decode_opts *o;
+	size_t done;
+	enum ih_exit code;
+};
+
+static void emit_print(const struct result *res, void *ctx)
+{
+	struct collect *c = ctx;
+
+	c->done++;
+	c->code = worse(c->code, (enum ih_exit)res->exit_code);
+	print_result(c->o, res);
+	progress(c->o, c->done);
+}
+
+static void emit_pipe(const struct result *res, void *ctx)
+{
+	const int *fd = ctx;
+
+	if (write(*fd, res, sizeof(*res)) != (ssize_t)sizeof(*res))
+		_exit(IH_EXIT_SYSTEM);
+}
+
+static pid_t start_worker(const struct ih_decode_opts *o, size_t w, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		run_share(o, w, o->jobs, emit_pipe, &fd);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Reads results until every worker has closed the pipe; reaps them. */
+static enum ih_exit collect_workers(struct collect *c, int fd, const pid_t *pids, size_t n)
+{
+	struct result res;
+	enum ih_exit code = IH_EXIT_OK;
+	int status;
+
+	while (read(fd, &res, sizeof(res)) == (ssize_t)sizeof(res))
+		if (res.index < c->o->n_inputs)
+			emit_print(&res, c);
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] > 0 && (waitpid(pids[i], &status, 0) < 0 || status != 0))
+			code = IH_EXIT_SYSTEM;
+	if (c->done != c->o->n_inputs) {
+		fprintf(stderr, "ih-vm decode: %zu of %zu inputs got no result (a worker died)\n",
+			c->o->n_inputs - c->done, c->o->n_inputs);
+		code = IH_EXIT_SYSTEM;
+	}
+	return worse(code, c->code);
+}
+
+static enum ih_exit run_workers(const struct ih_decode_opts *o, struct collect *c)
+{
+	pid_t pids[IH_DECODE_MAX_JOBS] = { 0 };
+	size_t n = o->jobs < o->n_inputs ? o->jobs : o->n_inputs;
+	int fds[2];
+	enum ih_exit code;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "ih-vm decode: pipe: %s\n", strerror(errno));
+		return IH_EXIT_SYSTEM;
+	}
+	fflush(NULL);
+	for (size_t w = 0; w < n; w++)
+		pids[w] = start_worker(o, w, fds[1]);
+	close(fds[1]);
+	code = collect_workers(c, fds[0], pids, n);
+	close(fds[0]);
+	return code;
+}
 
 int cmd_decode(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "ih-vm decode: not built yet\n");
-	return IH_EXIT_SYSTEM;
+	struct ih_decode_opts o;
+	struct collect c = { .o = &o };
+	char err[MSG_MAX];
+	int r = ih_decode_opts_parse(argc, argv, &o, err, sizeof(err));
+
+	if (r == 1) {
+		ih_decode_usage(stdout);
+		return IH_EXIT_OK;
+	}
+	if (r < 0) {
+		fprintf(stderr, "ih-vm decode: %s\n", err);
+		return IH_EXIT_USAGE;
+	}
+	if (o.jobs > 1 && o.n_inputs > 1)
+		return run_workers(&o, &c);
+	run_share(&o, 0, 1, emit_print, &c);
+	return c.code;
 }
