@@ -131,22 +131,44 @@ static void tmp_keep_close(struct tmp_keep *k)
 		close(k->fd[i]);
 }
 
+static int tmp_keep_add(struct tmp_keep *k, const char *at, const char *real)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->path[i], at))
+			return 0;
+	if (k->n == TMP_KEEP_MAX)
+		return -E2BIG;
+	snprintf(k->path[k->n], PATH_MAX, "%s", at);
+	k->fd[k->n] = open(real, O_PATH | O_CLOEXEC);
+	if (k->fd[k->n] < 0)
+		return -errno;
+	k->n++;
+	return 0;
+}
+
+/* The file as named (its directory resolved, its last component not) and as resolved: QEMU
+ * opens the first and reaches the second; each under /tmp must exist in the private one. */
 static int tmp_keep_find(const struct ih_jail_cfg *cfg, struct tmp_keep *k)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX], dir[PATH_MAX], named[PATH_MAX + NAME_MAX + 2];
 
 	for (const char *const *p = cfg->ro_paths; p && *p; p++) {
+		const char *slash = strrchr(*p, '/');
+		int r = 0;
+
 		if (!realpath(*p, real))
 			return -errno;
-		if (strncmp(real, "/tmp/", 5))
-			continue;
-		if (k->n == TMP_KEEP_MAX)
-			return -E2BIG;
-		memcpy(k->path[k->n], real, sizeof(real));
-		k->fd[k->n] = open(real, O_PATH | O_CLOEXEC);
-		if (k->fd[k->n] < 0)
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - *p) : 1, slash ? *p : ".");
+		if (!realpath(dir[0] ? dir : "/", dir))
 			return -errno;
-		k->n++;
+		snprintf(named, sizeof(named), "%s/%s", strcmp(dir, "/") ? dir : "",
+			 slash ? slash + 1 : *p);
+		if (!strncmp(named, "/tmp/", 5) && strlen(named) < PATH_MAX)
+			r = tmp_keep_add(k, named, real);
+		if (r == 0 && !strncmp(real, "/tmp/", 5))
+			r = tmp_keep_add(k, real, real);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -347,10 +369,33 @@ static const struct {
 };
 
 /* Errors that mean "this host does not offer the layer", as opposed to a failure. */
-static bool unavailable(int err)
+/*
+ * The errors that mean "this host does not offer the layer" (best-effort skips the layer on
+ * these, and says so); any other error is a failure and stops the start, in every mode.
+ * EOPNOTSUPP is also what a forbidden layer, or one missing its prerequisite, reports.
+ */
+static const int unavailable_errs[IH_JAIL_NLAYERS][6] = {
+	[IH_JAIL_CGROUP] = { EOPNOTSUPP, ENOENT, EACCES, EPERM, EROFS, ENODEV },
+	[IH_JAIL_USERNS] = { EOPNOTSUPP, EPERM, EACCES, EINVAL, ENOSPC, EUSERS },
+	[IH_JAIL_NETNS] = { EOPNOTSUPP, EPERM, EINVAL, ENOSPC, EUSERS },
+	[IH_JAIL_IPCNS] = { EOPNOTSUPP, EPERM, EINVAL, ENOSPC, EUSERS },
+	[IH_JAIL_UTSNS] = { EOPNOTSUPP, EPERM, EINVAL, ENOSPC, EUSERS },
+	[IH_JAIL_MNTNS] = { EOPNOTSUPP, EPERM, EINVAL, ENOSPC, EUSERS },
+	[IH_JAIL_TMP] = { EOPNOTSUPP, EPERM },
+	[IH_JAIL_DEV] = { EOPNOTSUPP, EPERM },
+	[IH_JAIL_RLIMITS] = { EOPNOTSUPP, EPERM },
+	[IH_JAIL_CAPS] = { EOPNOTSUPP, EPERM },
+	[IH_JAIL_NNP] = { EOPNOTSUPP, EINVAL },
+	[IH_JAIL_LANDLOCK] = { EOPNOTSUPP, ENOSYS, EPERM },
+	[IH_JAIL_SECCOMP] = { EOPNOTSUPP, EINVAL },
+};
+
+static bool unavailable(int layer, int err)
 {
-	return err == EPERM || err == EACCES || err == ENOSYS || err == EOPNOTSUPP ||
-	       err == EINVAL || err == EROFS || err == ENOENT || err == ENOSPC || err == EUSERS;
+	for (size_t i = 0; i < sizeof(unavailable_errs[0]) / sizeof(int); i++)
+		if (unavailable_errs[layer][i] == err)
+			return true;
+	return false;
 }
 
 static void send_msg(const struct child *c, enum msg_kind kind, int layer, int err)
@@ -381,7 +426,7 @@ static void run_steps(struct child *c)
 		if (r == 0) {
 			c->applied |= IH_JAIL_BIT(layer);
 			send_msg(c, MSG_APPLIED, layer, 0);
-		} else if (c->cfg->mode == IH_JAIL_BEST_EFFORT && unavailable(-r)) {
+		} else if (c->cfg->mode == IH_JAIL_BEST_EFFORT && unavailable(layer, -r)) {
 			send_msg(c, MSG_SKIPPED, layer, -r);
 		} else {
 			child_fail(c, layer, -r);
@@ -540,7 +585,7 @@ static int prepare_cgroup(const struct ih_jail_cfg *cfg, struct ih_jail_report *
 	if (r == 0)
 		return 0;
 	rep->cgroup[0] = '\0';
-	if (cfg->mode != IH_JAIL_BEST_EFFORT || !unavailable(-r))
+	if (cfg->mode != IH_JAIL_BEST_EFFORT || !unavailable(IH_JAIL_CGROUP, -r))
 		return fail_layer(rep, IH_JAIL_CGROUP, -r);
 	rep->skipped |= IH_JAIL_BIT(IH_JAIL_CGROUP);
 	rep->skip_err[IH_JAIL_CGROUP] = -r;

@@ -287,6 +287,34 @@ static void test_strict(const char *who)
 	       "%s: best-effort runs without Landlock and warns in one line: %s", who, msg);
 }
 
+/* Image files named through a link in /tmp (as the boot test does) stay readable, and a
+ * missing one stops the start even in best-effort: a broken rule set is not "unavailable". */
+static void test_tmp_links(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_jail_report rep;
+	const char *ro[2] = { NULL, NULL };
+	char link[160];
+	int r;
+
+	snprintf(link, sizeof(link), "%s/link-to-passwd", tmpdir);
+	if (symlink("/etc/passwd", link) < 0) {
+		tap_ok(0, "%s: make a link in /tmp", who);
+		return;
+	}
+	ro[0] = link;
+	cfg.ro_paths = ro;
+	r = run_helper(&cfg, "read", link, &rep);
+	tap_ok(r == 0, "%s: an image file named by a link under /tmp is readable in the jail (%d)",
+	       who, r);
+	unlink(link);
+	ro[0] = "/nonexistent/rootfs.squashfs";
+	r = run_helper(&cfg, "read", "/etc/hostname", &rep);
+	tap_ok(r < 0 && rep.failed_layer >= 0 && !(rep.skipped & IH_JAIL_BIT(IH_JAIL_LANDLOCK)),
+	       "%s: a missing image file stops a best-effort start (layer %s: %s)", who,
+	       ih_jail_layer_name(rep.failed_layer), strerror(rep.failed_err));
+}
+
 /* A cgroup root whose controllers lack memory: strict names the cgroup layer. */
 static void test_strict_cgroup(const char *who)
 {
@@ -366,6 +394,7 @@ static void suite(const char *who)
 	test_landlock_net(who);
 	test_strict(who);
 	test_strict_cgroup(who);
+	test_tmp_links(who);
 	test_probe(who);
 	unlink(allowed);
 	rmdir(tmpdir);
