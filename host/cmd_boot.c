@@ -15,6 +15,7 @@
 
 #include "accel.h"
 #include "cmd.h"
+#include "jail_vm.h"
 #include "qemu.h"
 
 #define MODE_TOKEN_MAX 80
@@ -31,6 +32,7 @@ struct boot_args {
 struct boot_console {
 	FILE *out;
 	char failure[256];
+	bool jail_report; /* --verbose: the jail's measured layers at IH-READY */
 };
 
 static void usage(FILE *f)
@@ -40,6 +42,7 @@ static void usage(FILE *f)
 		   "Boots the guest image, shows (or saves) its console and waits until the guest\n"
 		   "powers off by itself. MODE is the guest's ih.mode= (default: poweroff).\n"
 		   "exit: 0 guest ready and powered off, 2 usage, 3 timeout or failure\n");
+	fputs(IH_JAIL_OPTIONS_HELP, f);
 }
 
 static int parse_seconds(const char *text, unsigned int *ret)
@@ -63,6 +66,8 @@ static int parse_args(int argc, char **argv, struct boot_args *a)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "accel", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "jail", required_argument, NULL, 'j' },
+		{ "cgroup-root", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -89,6 +94,12 @@ static int parse_args(int argc, char **argv, struct boot_args *a)
 		case 'v':
 			a->verbose = true;
 			break;
+		case 'j':
+			r = ih_jail_set_mode(optarg);
+			break;
+		case 'g':
+			ih_jail_set_cgroup_root(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(IH_EXIT_OK);
@@ -110,6 +121,8 @@ static void on_console_line(const char *line, void *ctx)
 	fprintf(bc->out, "%s\n", line);
 	if (strstr(line, ": FAILED: ") || strstr(line, "Kernel panic"))
 		snprintf(bc->failure, sizeof(bc->failure), "%s", line);
+	if (bc->jail_report && !strcmp(line, "IH-READY"))
+		ih_jail_print(0, false, stderr);
 }
 
 /* The image, the accelerator and the mode token into opts; prints its own error. */
@@ -206,6 +219,9 @@ int cmd_boot(int argc, char **argv)
 	}
 	opts.on_line = on_console_line;
 	opts.line_ctx = &bc;
+	opts.spawn = ih_jail_hook;
+	opts.spawn_ctx = &opts;
+	bc.jail_report = a.verbose;
 	r = ih_qemu_run(&opts, &res);
 	if (bc.out != stdout)
 		fclose(bc.out);

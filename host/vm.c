@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jail_vm.h"
 #include "vm.h"
 #include "vm_client.h"
 #include "vm_qemu.h"
@@ -107,6 +108,7 @@ static void vm_reap(struct ih_vm *vm, bool force)
 	while (waitpid(vm->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	live_set(vm->pid, 0);
+	ih_jail_reaped(vm->pid);
 	vm->pid = 0;
 }
 
