@@ -10,3 +10,6 @@ $(HOSTOUT)/tests/arm64/qemu_argv_test: $(HOSTOUT)/tests/arm64/qemu_argv_test.o \
 $(ASANOUT)/tests/arm64/qemu_argv_test: $(ASANOUT)/tests/arm64/qemu_argv_test.o \
 		$(ASANOUT)/host/qemu.o
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+
+# The arm64 image and its boot under QEMU virt (skips without build/arm64).
+VM_TESTS += tests/arm64/boot
