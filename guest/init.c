@@ -24,6 +24,7 @@
 
 #include "doctor_mode.h"
 #include "serve.h"
+#include "vsock_test_mode.h"
 
 #define IH_CMDLINE_MAX 4096
 #define IH_MODE_MAX 64
@@ -43,6 +44,7 @@ static const struct init_mode modes[] = {
 	{ "serve", ih_serve }, /* the decode service over vsock (guest/serve.c) */
 	{ "serve-hang", ih_serve_hang }, /* fault tests only: takes a request, never answers */
 	{ "serve-bench", ih_serve_bench }, /* make bench only: times bare and sandboxed decodes */
+	{ "vsock-test", ih_vsock_test_mode }, /* /sbin/ih-vsock-test, TEST rootfs only */
 };
 
 static void cleanup_fclose(FILE **f)

@@ -11,3 +11,18 @@ $(HOSTOUT)/tests/vsock/test_vsock: $(patsubst %.c,$(HOSTOUT)/%.o,$(VSOCK_TEST_SR
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpthread
 $(ASANOUT)/tests/vsock/test_vsock: $(patsubst %.c,$(ASANOUT)/%.o,$(VSOCK_TEST_SRCS) $(VSOCK_SRCS))
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ -lpthread
+
+# The guest side of the VM test and benchmark: only in the TEST rootfs (rootfs/contents.test),
+# started by ih.mode=vsock-test (guest/vsock_test_mode.c, linked into the guest init).
+$(OUT)/guest/ih-vsock-test: $(OUT)/obj/guest/vsock_test.o $(OUT)/obj/tests/vsock/sha256.o
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(LDFLAGS_GUEST) -o $@ $^
+$(INIT_BIN): $(OUT)/obj/guest/vsock_test_mode.o
+
+# VM test: real QEMU (TCG) against the backend, 64 MiB each way, SHA-256 checked.
+VSOCK_VM_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,tests/vsock/vm_harness.c tests/vsock/sha256.c \
+	host/qemu.c $(VSOCK_SRCS))
+VM_TESTS += $(HOSTOUT)/tests/vsock/vm_vsock
+$(HOSTOUT)/tests/vsock/vm_vsock: $(HOSTOUT)/tests/vsock/vm_vsock.o $(VSOCK_VM_OBJS) \
+		| $(OUT)/rootfs-test.squashfs
+	$(CC) $(LDFLAGS_HOST) -o $@ $(filter %.o,$^) -lpthread

@@ -1,0 +1,152 @@
+/* Boot the test image with the built-in vsock backend (see vm_harness.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "vm_harness.h"
+
+static void keep_line(const char *line, void *ctx)
+{
+	struct vm *vm = ctx;
+
+	if (strncmp(line, "IH-", 3) && !strstr(line, "FAILED") && !strstr(line, "panic") &&
+	    strncmp(line, "ih-", 3) && !strstr(line, "qemu"))
+		return;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->nlines < VM_LINES)
+		snprintf(vm->lines[vm->nlines++], sizeof(vm->lines[0]), "%s", line);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void log_line(void *opaque, const char *line)
+{
+	(void)opaque;
+	fprintf(stderr, "backend: %s\n", line);
+}
+
+/* $IH_IMAGE_DIR, else build/<arch> beside build/host/tests/vsock/ where this test lives. */
+static int find_image(struct vm *vm)
+{
+	char exe[900];
+	ssize_t n;
+	char *cut;
+
+	if (ih_image_dir_find(ih_arch_native(), vm->image_dir, sizeof(vm->image_dir)) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	cut = strstr(exe, "/host/tests/vsock/");
+	if (!cut)
+		return -ENOENT;
+	*cut = 0;
+	snprintf(vm->image_dir, sizeof(vm->image_dir), "%s/%s", exe,
+		 ih_arch_name(ih_arch_native()));
+	return access(vm->image_dir, R_OK) < 0 ? -ENOENT : 0;
+}
+
+int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const char **why)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->qemu_fd = vm->done_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	if (find_image(vm) < 0) {
+		*why = "no guest image: run make image";
+		return -ENOENT;
+	}
+	snprintf(vm->rootfs, sizeof(vm->rootfs), "%s/rootfs-test.squashfs", vm->image_dir);
+	if (access(vm->rootfs, R_OK) < 0) {
+		*why = "no rootfs-test.squashfs: run make build/<arch>/rootfs-test.squashfs";
+		return -ENOENT;
+	}
+	ih_qemu_opts_init(&vm->opts);
+	vm->opts.arch = ih_arch_native();
+	vm->opts.image_dir = vm->image_dir;
+	vm->opts.rootfs = vm->rootfs;
+	vm->opts.extra_cmdline[vm->opts.n_extra_cmdline++] = "ih.mode=vsock-test";
+	if (extra)
+		vm->opts.extra_cmdline[vm->opts.n_extra_cmdline++] = extra;
+	vm->opts.timeout_ms = timeout_ms;
+	vm->opts.on_line = keep_line;
+	vm->opts.line_ctx = vm;
+	return 0;
+}
+
+int vm_vsock(struct vm *vm, unsigned int port, int *ret_listen_fd)
+{
+	int err;
+
+	ih_vsock_set_log(log_line, NULL);
+	err = ih_vsock_new(IH_VSOCK_USER, VM_CID, &vm->qemu_fd, &vm->vsock);
+	if (err < 0)
+		return err;
+	vm->opts.vsock_chardev_fd = vm->qemu_fd;
+	return ih_vsock_listen(vm->vsock, port, ret_listen_fd);
+}
+
+static void *run(void *arg)
+{
+	struct vm *vm = arg;
+
+	vm->run_err = ih_qemu_run(&vm->opts, &vm->res);
+	eventfd_write(vm->done_fd, 1);
+	return NULL;
+}
+
+int vm_start(struct vm *vm)
+{
+	int err;
+
+	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->done_fd < 0)
+		return -errno;
+	err = pthread_create(&vm->thread, NULL, run, vm);
+	if (err)
+		return -err;
+	vm->started = true;
+	return 0;
+}
+
+int vm_finish(struct vm *vm)
+{
+	if (vm->started)
+		pthread_join(vm->thread, NULL);
+	vm->started = false;
+	if (vm->qemu_fd >= 0)
+		close(vm->qemu_fd);
+	vm->qemu_fd = -1;
+	ih_vsock_free(vm->vsock);
+	vm->vsock = NULL;
+	if (vm->done_fd >= 0)
+		close(vm->done_fd);
+	vm->done_fd = -1;
+	return vm->run_err;
+}
+
+bool vm_console_line(struct vm *vm, const char *prefix, char *out, size_t size)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nlines && !found; i++) {
+		if (!strncmp(vm->lines[i], prefix, strlen(prefix))) {
+			snprintf(out, size, "%s", vm->lines[i]);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return found;
+}
+
+void vm_console_dump(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nlines; i++)
+		tap_diag("console: %s", vm->lines[i]);
+	pthread_mutex_unlock(&vm->lock);
+}

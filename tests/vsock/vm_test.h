@@ -1,0 +1,21 @@
+/* What the vsock VM test and benchmark agree on, host side and guest side. */
+#ifndef IH_TESTS_VSOCK_VM_TEST_H
+#define IH_TESTS_VSOCK_VM_TEST_H
+
+#define VSOCK_TEST_PORT 7001 /* host port the guest program connects to */
+#define VSOCK_TEST_CONNS 4 /* connections at once */
+#define VSOCK_TEST_BYTES (64u << 20) /* streamed each way, split over the connections */
+#define VSOCK_BENCH_BYTES (64u << 20) /* per direction in the benchmark */
+
+/*
+ * Echo test, per connection: the guest sends le64 length L, L bytes of its generator seeded
+ * with the connection index, then the SHA-256 of those bytes. The host echoes the L bytes
+ * as they come, then sends the SHA-256 of what it received. The guest checks both hashes.
+ *
+ * Benchmark (ih.vsocktest=bench), one connection: the guest sends 'B', then
+ * VSOCK_BENCH_BYTES; the host answers one byte once all arrived, then sends
+ * VSOCK_BENCH_BYTES back. The guest prints its figures on the console as
+ * "IH-VSOCK-BENCH g2h=<MiB/s> h2g=<MiB/s> pipe=<MiB/s> memcpy=<MiB/s>".
+ */
+
+#endif
