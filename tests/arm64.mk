@@ -13,3 +13,9 @@ $(ASANOUT)/tests/arm64/qemu_argv_test: $(ASANOUT)/tests/arm64/qemu_argv_test.o \
 
 # The arm64 image and its boot under QEMU virt (skips without build/arm64).
 VM_TESTS += tests/arm64/boot
+
+# make bench: the arm64 boot time beside the x86_64 one (each image built with its ARCH).
+BENCHES += $(HOSTOUT)/tests/bench_arm64
+$(HOSTOUT)/tests/bench_arm64: $(HOSTOUT)/tests/bench_arm64.o $(HOSTOUT)/host/qemu.o \
+		$(HOSTOUT)/host/accel.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
