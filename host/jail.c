@@ -296,7 +296,8 @@ static int step_rlimits(struct child *c)
 	} limits[] = {
 		{ RLIMIT_AS, c->cfg->guest_mem + IH_JAIL_AS_MARGIN },
 		{ RLIMIT_CORE, 0 },
-		{ RLIMIT_FSIZE, IH_JAIL_FSIZE },
+		/* A vhost-user VM's RAM is a memfd QEMU sizes with ftruncate: a file too. */
+		{ RLIMIT_FSIZE, c->cfg->guest_mem + IH_JAIL_FSIZE },
 		{ RLIMIT_NOFILE, IH_JAIL_NOFILE },
 		{ RLIMIT_NPROC, IH_JAIL_NPROC },
 		{ RLIMIT_MSGQUEUE, 0 },

@@ -128,7 +128,7 @@ static void check_measured(const char *who, pid_t pid, const struct ih_jail_repo
 	tap_ok(m.rlimit_as == GUEST_MEM + IH_JAIL_AS_MARGIN,
 	       "%s: RLIMIT_AS is guest memory + margin (%llu MiB)", who,
 	       (unsigned long long)(m.rlimit_as >> 20));
-	tap_ok(m.rlimit_core == 0 && m.rlimit_fsize == IH_JAIL_FSIZE &&
+	tap_ok(m.rlimit_core == 0 && m.rlimit_fsize == GUEST_MEM + IH_JAIL_FSIZE &&
 		       m.rlimit_nofile == IH_JAIL_NOFILE && m.rlimit_nproc == IH_JAIL_NPROC,
 	       "%s: RLIMIT_CORE 0, FSIZE, NOFILE and NPROC at the jail's values", who);
 	tap_ok(m.seccomp == 0 && (rep->skipped & IH_JAIL_BIT(IH_JAIL_SECCOMP)),
