@@ -71,7 +71,9 @@ struct ih_jail_cfg {
 #define IH_JAIL_MEM_MARGIN (256ULL << 20)
 #define IH_JAIL_NOFILE 256
 #define IH_JAIL_NPROC 256 /* threads count: TCG vCPUs, RCU, the block thread pool */
-#define IH_JAIL_FSIZE (64ULL << 20) /* the console log is the only file QEMU writes */
+/* RLIMIT_FSIZE is guest RAM plus this: QEMU sizes its shared guest memory (a memfd) with
+ * ftruncate, which the limit covers; the console log is the only file it writes. */
+#define IH_JAIL_FSIZE (64ULL << 20)
 
 struct ih_jail_report {
 	enum ih_jail_mode mode;

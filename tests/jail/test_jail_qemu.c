@@ -38,8 +38,11 @@ static void qemu_argv(const char *drive, char **argv, char *drive_arg, size_t le
 
 	argv[n++] = is_arm64() ? "qemu-system-aarch64" : "qemu-system-x86_64";
 	argv[n++] = "-M";
-	argv[n++] = is_arm64() ? "virt" : "microvm";
+	/* shared guest memory, as the vhost-user vsock needs: a memfd QEMU sizes with ftruncate */
+	argv[n++] = is_arm64() ? "virt,memory-backend=mem" : "microvm,memory-backend=mem";
 	const char *rest[] = {
+		"-object",
+		"memory-backend-memfd,id=mem,size=128M,share=on",
 		"-nodefaults",
 		"-display",
 		"none",
