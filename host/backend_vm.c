@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "jail_vm.h"
 #include "vm.h"
 #include "vm_client.h"
 #include "vm_qemu.h"
@@ -40,6 +41,8 @@ static int boot(struct vm_backend *vb, const struct ih_limits *lim)
 		fprintf(stderr, "ih-vm: VM up (QEMU pid %d, %llu MiB, %s) in %lld ms\n",
 			(int)ih_vm_qemu_pid(vb->vm), (unsigned long long)(vb->cfg.mem_bytes >> 20),
 			vb->cfg.kvm ? "kvm" : "tcg", (long long)(ih_now_ms() - t0));
+	if (r == 0 && vb->opts.verbose)
+		ih_jail_print(ih_vm_qemu_pid(vb->vm), false, stderr);
 	return r;
 }
 

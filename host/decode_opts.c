@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "decode_opts.h"
+#include "jail_vm.h"
 
 enum {
 	OPT_ISOLATION = 256,
@@ -27,6 +28,8 @@ enum {
 	OPT_FRESH_VM,
 	OPT_CONSOLE_LOG,
 	OPT_VSOCK,
+	OPT_JAIL,
+	OPT_CGROUP_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +53,8 @@ static const struct option long_opts[] = {
 	{ "fresh-vm", no_argument, NULL, OPT_FRESH_VM },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "jail", required_argument, NULL, OPT_JAIL },
+	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,6 +85,7 @@ void ih_decode_usage(FILE *f)
 		"  --vsock=user|kernel     vm: vsock transport (default user)\n\n"
 		"exit codes: 0 all decoded, 1 an image was rejected, 2 usage, 3 sandbox/system "
 		"failure\n");
+	fputs("\nthe QEMU jail (vm):\n" IH_JAIL_OPTIONS_HELP, f);
 }
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -276,6 +282,13 @@ static int parse_one(int opt, const char *arg, struct ih_decode_opts *o, char *e
 		return 0;
 	case OPT_CONSOLE_LOG:
 		o->backend.console_log = arg;
+		return 0;
+	case OPT_JAIL:
+		if (ih_jail_set_mode(arg) < 0)
+			return fail(err, len, "--jail=%s: want strict, best-effort or off", arg);
+		return 0;
+	case OPT_CGROUP_ROOT:
+		ih_jail_set_cgroup_root(arg);
 		return 0;
 	case OPT_ISOLATION:
 	case OPT_FORMAT:
