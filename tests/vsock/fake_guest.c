@@ -142,6 +142,26 @@ static int set_mem_table(struct fg *g)
 	return fg_msg(g, 5, &m, sizeof(m), &g->memfd, 1, NULL, 0);
 }
 
+int fg_remap(struct fg *g)
+{
+	int fd = memfd_create("fake-guest-ram-2", MFD_CLOEXEC);
+	uint8_t *mem;
+
+	if (fd < 0 || ftruncate(fd, FG_MEM_SIZE) < 0)
+		return -errno;
+	mem = mmap(NULL, FG_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	memcpy(mem, g->mem, FG_MEM_SIZE);
+	munmap(g->mem, FG_MEM_SIZE);
+	close(g->memfd);
+	g->mem = mem;
+	g->memfd = fd;
+	return set_mem_table(g);
+}
+
 int fg_start(struct fg *g, uint64_t *ret_features, uint64_t *ret_protocol, uint64_t *ret_cid)
 {
 	struct {

@@ -18,6 +18,7 @@
 #define FG_QNUM 256
 #define FG_RX_BUF (VSOCK_HDR_LEN + 4096) /* what Linux posts per rx buffer */
 #define FG_TX_SLOT (VSOCK_HDR_LEN + 65536)
+#define FG_SCRATCH (12u << 20) /* free guest memory for hand-built tables and buffers */
 
 struct fg_queue {
 	uint64_t desc, avail, used; /* guest-physical */
@@ -47,6 +48,9 @@ int fg_start(struct fg *g, uint64_t *ret_features, uint64_t *ret_protocol, uint6
 
 /* Sends the ring setup for queue i (NUM, BASE base, ADDR, KICK, CALL, ENABLE). */
 int fg_ring_setup(struct fg *g, int i, uint16_t base);
+
+/* Moves guest memory to a new memfd (same contents) and sends SET_MEM_TABLE for it. */
+int fg_remap(struct fg *g);
 
 /* Writes descriptor idx of queue q. */
 void fg_desc(struct fg *g, int q, uint16_t idx, uint64_t addr, uint32_t len, uint16_t flags,

@@ -5,11 +5,13 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,8 +53,18 @@ static int logged(const char *s)
 }
 
 static struct ih_vsock *vs;
+static int fds_before;
 static struct fg g;
 static int listen_fd = -1;
+
+/* Waits for the next rx packet with operation op, skipping others. */
+static int recv_op(struct vsock_hdr *h, uint16_t op, int timeout_ms)
+{
+	while (fg_recv(&g, h, NULL, 0, timeout_ms))
+		if (h->op == op)
+			return 1;
+	return 0;
+}
 
 /* Waits for the next rx packet that is not a CREDIT_UPDATE. */
 static int recv_pkt(struct vsock_hdr *h, void *payload, size_t max, int timeout_ms)
@@ -63,15 +75,6 @@ static int recv_pkt(struct vsock_hdr *h, void *payload, size_t max, int timeout_
 		if (h->op != VSOCK_OP_CREDIT_UPDATE)
 			return 1;
 	}
-}
-
-/* Waits for the next rx packet with operation op, skipping others. */
-static int recv_op(struct vsock_hdr *h, uint16_t op, int timeout_ms)
-{
-	while (fg_recv(&g, h, NULL, 0, timeout_ms))
-		if (h->op == op)
-			return 1;
-	return 0;
 }
 
 static int wait_readable(int fd, int timeout_ms)
@@ -88,11 +91,32 @@ static int guest_connect(uint32_t gport)
 	int fd = -1;
 
 	fg_send(&g, gport, PORT, VSOCK_OP_REQUEST, 0, NULL, 0, false);
-	if (!recv_pkt(&h, NULL, 0, 2000) || h.op != VSOCK_OP_RESPONSE || h.dst_port != gport)
+	if (!recv_op(&h, VSOCK_OP_RESPONSE, 2000) || h.dst_port != gport)
 		return -1;
 	if (!wait_readable(listen_fd, 2000) || ih_vsock_accept(vs, listen_fd, &fd) < 0)
 		return -1;
 	return fd;
+}
+
+/* True when the guest got an op packet for gport within 2 s. */
+static int guest_saw(uint16_t op, uint32_t gport)
+{
+	struct vsock_hdr h;
+
+	return recv_op(&h, op, 2000) && h.dst_port == gport;
+}
+
+/* Writes a descriptor at guest address at (an indirect table entry). */
+static void fg_desc_at(uint64_t at, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint64_t a = htole64(addr);
+	uint32_t l = htole32(len);
+	uint16_t f = htole16(flags), n = 0;
+
+	memcpy(g.mem + at, &a, 8);
+	memcpy(g.mem + at + 8, &l, 4);
+	memcpy(g.mem + at + 12, &f, 2);
+	memcpy(g.mem + at + 14, &n, 2);
 }
 
 /* Round trip on a fresh connection: proves the device still works. */
@@ -223,6 +247,124 @@ static void test_credit_enforced(void)
 	close(fd);
 }
 
+/* Puts one hand-built chain on the tx ring and waits for it to come back used. */
+static int tx_chain(uint16_t head)
+{
+	fg_avail_add(&g, 1, head);
+	return fg_tx_wait(&g, 2000) == 0;
+}
+
+/* A valid vsock header at gpa addr for a packet of len bytes to PORT from gport. */
+static void put_hdr(uint64_t addr, uint32_t gport, uint16_t op, uint32_t len)
+{
+	struct vsock_hdr h = { htole64(CID),	  htole64(VSOCK_HOST_CID),
+			       htole32(gport),	  htole32(PORT),
+			       htole32(len),	  htole16(VSOCK_TYPE_STREAM),
+			       htole16(op),	  0,
+			       htole32(1u << 20), 0 };
+
+	memcpy(g.mem + addr, &h, sizeof(h));
+}
+
+static void test_malformed_chains(void)
+{
+	const uint64_t s = FG_SCRATCH;
+	uint16_t d = FG_QNUM - 8; /* descriptors the fake driver does not use */
+	int fd;
+
+	put_hdr(s, GPORT + 20, VSOCK_OP_REQUEST, 0);
+	fg_desc(&g, 1, d, FG_MEM_SIZE - 20, VSOCK_HDR_LEN, 0, 0);
+	tap_ok(tx_chain(d) && logged("outside guest memory"),
+	       "buffer past the end of guest memory: chain returned, reason logged");
+	fg_desc(&g, 1, d, UINT64_MAX - 20, VSOCK_HDR_LEN, 0, 0);
+	tap_ok(tx_chain(d) && logged("outside guest memory"),
+	       "buffer whose address + length wraps around: rejected, logged");
+	fg_desc(&g, 1, d, s, 20, VIRTQ_DESC_F_NEXT, d);
+	tap_ok(tx_chain(d) && logged("loops"),
+	       "descriptor chain looping on itself: returned, logged");
+	fg_desc(&g, 1, d, s, 20, VIRTQ_DESC_F_NEXT, FG_QNUM + 5);
+	tap_ok(tx_chain(d) && logged("next index outside"), "next index past the table: logged");
+
+	/* Indirect tables: a good one first, so the checks below are not blanket refusals. */
+	put_hdr(s + 0x1000, GPORT + 21, VSOCK_OP_REQUEST, 0);
+	fg_desc(&g, 1, d, s + 0x100, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	memset(g.mem + s + 0x100, 0, 32);
+	{
+		uint64_t a = htole64(s + 0x1000);
+		uint32_t l = htole32(VSOCK_HDR_LEN);
+
+		memcpy(g.mem + s + 0x100, &a, 8);
+		memcpy(g.mem + s + 0x108, &l, 4);
+	}
+	tap_ok(tx_chain(d) && guest_saw(VSOCK_OP_RESPONSE, GPORT + 21),
+	       "a valid indirect table is followed (REQUEST through it answered)");
+	if (wait_readable(listen_fd, 2000) && ih_vsock_accept(vs, listen_fd, &fd) == 0)
+		close(fd);
+	fg_desc(&g, 1, d, s + 0x100, 24, VIRTQ_DESC_F_INDIRECT, 0);
+	tap_ok(tx_chain(d) && logged("multiple of 16"),
+	       "indirect table length not a multiple of 16: rejected, logged");
+	fg_desc(&g, 1, d, s + 0x100, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	fg_desc_at(s + 0x100, s + 0x200, 16, VIRTQ_DESC_F_INDIRECT);
+	tap_ok(tx_chain(d) && logged("inside an indirect table"),
+	       "indirect table inside an indirect table: rejected, logged");
+	fg_desc(&g, 1, d, FG_MEM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	tap_ok(tx_chain(d) && logged("indirect table outside"),
+	       "indirect table reaching past guest memory: rejected, logged");
+}
+
+static void test_malformed_packets(void)
+{
+	struct vsock_hdr h = {
+		CID, VSOCK_HOST_CID, GPORT + 22, PORT, 60000, VSOCK_TYPE_STREAM, VSOCK_OP_RW,
+		0,   1u << 20,	     0
+	};
+	struct vsock_hdr r;
+	int fd = guest_connect(GPORT + 22);
+
+	fg_send_raw(&g, &h, 100);
+	tap_ok(fd >= 0 && recv_op(&r, VSOCK_OP_RST, 2000) && r.dst_port == GPORT + 22 &&
+		       logged("beyond the descriptors"),
+	       "header length beyond its descriptors: connection reset, logged");
+	close(fd);
+	h.len = 70000;
+	h.src_port = GPORT + 23;
+	fg_send_raw(&g, &h, 70000);
+	tap_ok(recv_op(&r, VSOCK_OP_RST, 2000) && logged("above 64 KiB"),
+	       "header length above 64 KiB: RST, logged");
+	h.len = 0;
+	h.type = 2;
+	h.op = VSOCK_OP_REQUEST;
+	fg_send_raw(&g, &h, 0);
+	tap_ok(recv_op(&r, VSOCK_OP_RST, 2000) && logged("other than stream"),
+	       "seqpacket REQUEST (not negotiated): RST, logged");
+	h.type = VSOCK_TYPE_STREAM;
+	h.src_cid = 7;
+	while (fg_recv(&g, &r, NULL, 0, 100))
+		;
+	fg_send_raw(&g, &h, 0);
+	tap_ok(!fg_recv(&g, &r, NULL, 0, 200) && logged("from cid 7"),
+	       "packet with a forged source CID: dropped, logged");
+}
+
+static void test_broken_ring(void)
+{
+	uint8_t *avail = g.mem + g.q[1].avail;
+	uint16_t idx = g.q[1].avail_idx, bad = htole16((uint16_t)(idx + 1000));
+	uint32_t st[2] = { 1, 0 };
+
+	memcpy(avail + 2, &bad, 2);
+	eventfd_write(g.q[1].kick, 1);
+	usleep(100 * 1000);
+	tap_ok(logged("avail index moved"), "avail index jumping past the queue size: logged");
+	bad = htole16(idx);
+	memcpy(avail + 2, &bad, 2);
+	fg_msg(&g, 11, st, sizeof(st), NULL, 0, st, sizeof(st));
+	tap_ok(st[1] == idx, "GET_VRING_BASE stops the ring at the next avail index (%u)", st[1]);
+	put_hdr(g.q[1].desc, 0, 0, 0); /* harmless scribble, the ring is stopped */
+	fg_ring_setup(&g, 1, (uint16_t)st[1]);
+	tap_ok(device_works(GPORT + 24), "restarting the ring with SET_VRING_BASE recovers it");
+}
+
 static void *connect_thread(void *arg)
 {
 	int *fd = arg, err = ih_vsock_connect(vs, GPORT + 10, fd);
@@ -261,17 +403,59 @@ static void test_host_connect(void)
 	tap_ok(ok && fd == -ECONNRESET, "guest RST refuses a host connect with -ECONNRESET");
 }
 
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* QEMU going away resets connections; ih_vsock_free leaves no thread and no fd behind. */
+static void test_teardown(void)
+{
+	int fd = guest_connect(GPORT + 27);
+	char c;
+
+	close(g.sock);
+	g.sock = -1;
+	tap_ok(fd >= 0 && wait_readable(fd, 2000) && read(fd, &c, 1) <= 0,
+	       "QEMU closing the vhost-user socket resets open connections");
+	if (fd >= 0)
+		close(fd);
+	tap_ok(ih_vsock_connect(vs, 9, &fd) == -ENOTCONN,
+	       "host connect without a device fails with -ENOTCONN");
+	close(listen_fd);
+	ih_vsock_free(vs);
+	fg_free(&g);
+	tap_ok(count_dir("/proc/self/task") == 3, "ih_vsock_free joins the backend thread");
+	tap_ok(count_dir("/proc/self/fd") == fds_before,
+	       "ih_vsock_free closes every fd it opened (%d, before %d)",
+	       count_dir("/proc/self/fd"), fds_before);
+}
+
 int main(void)
 {
 	ih_vsock_set_log(capture_log, NULL);
+	fds_before = count_dir("/proc/self/fd");
 	test_handshake();
 	test_data();
 	test_reset();
 	test_credit_enforced();
 	tap_ok(device_works(GPORT + 5), "device still works after the resets");
 	test_host_connect();
-	close(listen_fd);
-	ih_vsock_free(vs);
-	fg_free(&g);
+	test_malformed_chains();
+	test_malformed_packets();
+	tap_ok(device_works(GPORT + 25),
+	       "device still works after the malformed rings and packets");
+	test_broken_ring();
+	tap_ok(fg_remap(&g) == 0 && device_works(GPORT + 26),
+	       "second SET_MEM_TABLE (new memfd) re-maps guest memory; data still flows");
+	test_teardown();
 	return tap_done();
 }
