@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "doctor.h"
@@ -111,6 +112,82 @@ static int namespaces_own(const struct ih_doctor *d, pid_t pid, pid_t ref_pid, c
 	return 1;
 }
 
+/* The limits a decoder child must run under, as /proc/<pid>/limits names them. */
+static const struct {
+	const char *name;
+	const char *soft; /* the soft limit shown, or NULL for "anything but unlimited" */
+} child_limits[] = {
+	{ "Max file size", "0" }, /* it writes no file */
+	{ "Max core file size", "0" }, /* a crash leaves no image data behind */
+	{ "Max processes", "0" }, /* it starts no process or thread */
+	{ "Max locked memory", "0" },  { "Max msgqueue size", "0" },
+	{ "Max address space", NULL }, /* a memory bomb hits the limit, not the guest */
+	{ "Max cpu time", NULL }, /* a scan bomb is stopped by the kernel */
+};
+
+/* The soft limit of the line starting with name in a /proc limits text, or "". */
+static void limit_soft(const char *limits, const char *name, char *buf, size_t len)
+{
+	const char *p = limits;
+	size_t n = strlen(name);
+
+	buf[0] = '\0';
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, name, n) || (p[n] != ' ' && p[n] != '\t'))
+			continue;
+		p += n + strspn(p + n, " \t");
+		n = strcspn(p, " \t\n");
+		if (n < len) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+		}
+		return;
+	}
+}
+
+/* Every limit of child_limits holds; detail names the first that does not. */
+static int limits_ok(const char *limits, char *detail, size_t len)
+{
+	char soft[32];
+
+	for (size_t i = 0; i < sizeof(child_limits) / sizeof(child_limits[0]); i++) {
+		limit_soft(limits, child_limits[i].name, soft, sizeof(soft));
+		if (child_limits[i].soft ? strcmp(soft, child_limits[i].soft)
+					 : (!soft[0] || !strcmp(soft, "unlimited"))) {
+			snprintf(detail, len, "%s is '%s'", child_limits[i].name, soft);
+			return 0;
+		}
+	}
+	snprintf(detail, len, "no files, cores, processes; bounded memory and CPU time");
+	return 1;
+}
+
+/*
+ * A non-dumpable process's /proc files (not its /proc/<pid> directory) belong to root
+ * whatever its uid: with an unprivileged euid, a root-owned /proc/<pid>/status shows
+ * PR_SET_DUMPABLE 0.
+ */
+static enum ih_verdict not_dumpable(const struct ih_doctor *d, pid_t pid, const char *status,
+				    char *detail, size_t len)
+{
+	char rel[40], p[PATH_MAX], ids[64];
+	unsigned long ruid, euid;
+	struct stat st;
+
+	if (status_field(status, "Uid", ids, sizeof(ids)) < 0 ||
+	    sscanf(ids, "%lu %lu", &ruid, &euid) != 2)
+		return ih_verdictf(IH_FAIL, detail, len, "no Uid line");
+	if (euid == 0)
+		return ih_verdictf(IH_SKIP, detail, len, "runs as root: ownership tells nothing");
+	snprintf(rel, sizeof(rel), "/proc/%d/status", (int)pid);
+	if (ih_path(d, rel, p, sizeof(p)) < 0 || stat(p, &st) < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot stat %s", rel);
+	if (st.st_uid != 0)
+		return ih_verdictf(IH_FAIL, detail, len, "%s owned by uid %lu: dumpable", rel,
+				   (unsigned long)st.st_uid);
+	return ih_verdictf(IH_PASS, detail, len, "%s owned by root, euid %lu", rel, euid);
+}
+
 struct results {
 	ih_report_fn report;
 	void *arg;
@@ -162,7 +239,8 @@ int ih_doctor_inspect_child(const struct ih_doctor *d, pid_t pid, pid_t ref_pid,
 			    ih_report_fn report, void *arg)
 {
 	struct results res = { .report = report, .arg = arg };
-	char status[STATUS_MAX], rel[64], detail[IH_DETAIL_MAX];
+	char status[STATUS_MAX], limits[STATUS_MAX], rel[64], detail[IH_DETAIL_MAX];
+	enum ih_verdict v;
 	ssize_t n;
 	int ok;
 
@@ -175,6 +253,17 @@ int ih_doctor_inspect_child(const struct ih_doctor *d, pid_t pid, pid_t ref_pid,
 		return res.failed;
 	}
 	status_results(&res, status);
+	snprintf(rel, sizeof(rel), "/proc/%d/limits", (int)pid);
+	n = ih_read_text(d, rel, limits, sizeof(limits));
+	ok = n >= 0 && limits_ok(limits, detail, sizeof(detail));
+	if (n < 0)
+		snprintf(detail, sizeof(detail), "cannot read %s", rel);
+	result(&res, "decoder child: resource limits", "a bomb stops at a limit, not at the guest",
+	       ok, detail);
+	v = not_dumpable(d, pid, status, detail, sizeof(detail));
+	report(arg, "decoder child: not dumpable", "no core, no ptrace, no /proc peeking at it", v,
+	       detail);
+	res.failed += v == IH_FAIL;
 	ok = namespaces_own(d, pid, ref_pid, detail, sizeof(detail));
 	result(&res, "decoder child: own namespaces", "no view of the guest's processes, mounts",
 	       ok, detail);

@@ -549,8 +549,9 @@ static void test_weakening(const struct weakening *w)
 
 /* A decoder child as the kernel shows it in <root>/proc/<pid>; fields a case overrides. */
 struct fake_child {
-	const char *seccomp, *nnp, *cap_eff, *cap_bnd, *uid, *net_ns;
+	const char *seccomp, *nnp, *cap_eff, *cap_bnd, *uid, *net_ns, *fsize, *as;
 	int landlock_errno;
+	uid_t status_owner; /* root when the child is not dumpable */
 };
 
 static void ch_seccomp(struct fake_child *c)
@@ -588,6 +589,21 @@ static void ch_landlock(struct fake_child *c)
 	c->landlock_errno = 0;
 }
 
+static void ch_fsize(struct fake_child *c)
+{
+	c->fsize = "unlimited";
+}
+
+static void ch_as(struct fake_child *c)
+{
+	c->as = "unlimited";
+}
+
+static void ch_dumpable(struct fake_child *c)
+{
+	c->status_owner = 65534;
+}
+
 static const struct fake_child child_good = {
 	"2",
 	"1",
@@ -595,13 +611,16 @@ static const struct fake_child child_good = {
 	"0000000000000000",
 	"65534\t65534\t65534\t65534",
 	"net:[4026532100]",
+	"0",
+	"1073741824",
 	EACCES,
+	0,
 };
 
 static void make_child(const struct fake_child *c)
 {
 	static const char *const ns[] = { "mnt", "ipc", "uts", "pid" };
-	char status[512], rel[64];
+	char status[1024], rel[64];
 
 	snprintf(status, sizeof(status),
 		 "Name:\tdecoder\nUid:\t%s\nGid:\t65534\t65534\t65534\t65534\n"
@@ -609,6 +628,20 @@ static void make_child(const struct fake_child *c)
 		 "Seccomp:\t%s\nSeccomp_filters:\t1\n",
 		 c->uid, c->cap_eff, c->cap_bnd, c->nnp, c->seccomp);
 	put("proc/77/status", status, 0444);
+	snprintf(status, sizeof(status), "%s/proc/77/status", root);
+	if (chown(status, c->status_owner, c->status_owner) < 0)
+		tap_diag("chown %s: %s", status, strerror(errno));
+	snprintf(status, sizeof(status),
+		 "Limit                     Soft Limit           Hard Limit           Units\n"
+		 "Max cpu time              5                    5                    seconds\n"
+		 "Max file size             %-20s %-20s bytes\n"
+		 "Max core file size        0                    0                    bytes\n"
+		 "Max processes             0                    0                    processes\n"
+		 "Max locked memory         0                    0                    bytes\n"
+		 "Max address space         %-20s %-20s bytes\n"
+		 "Max msgqueue size         0                    0                    bytes\n",
+		 c->fsize, c->fsize, c->as, c->as);
+	put("proc/77/limits", status, 0444);
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		snprintf(rel, sizeof(rel), "proc/1/ns/%s", ns[i]);
 		snprintf(status, sizeof(status), "%s:[4026531840]", ns[i]);
@@ -646,13 +679,18 @@ static void test_child(void)
 		{ "child with a full bounding set", "decoder child: no capabilities", ch_cap_bnd },
 		{ "child with saved uid 0", "decoder child: unprivileged uid and gid", ch_uid },
 		{ "child in the init's net namespace", "decoder child: own namespaces", ch_net },
+		{ "child that may write files (FSIZE unlimited)", "decoder child: resource limits",
+		  ch_fsize },
+		{ "child with unbounded memory (AS unlimited)", "decoder child: resource limits",
+		  ch_as },
+		{ "child left dumpable", "decoder child: not dumpable", ch_dumpable },
 		{ "child without Landlock (open succeeds)",
 		  "decoder child: landlock denies file access", ch_landlock },
 	};
 
 	good_failed = inspect(&child_good, &res);
 
-	tap_ok(good_failed == 0 && res.n == 6, "a fully sandboxed child passes all %d child checks",
+	tap_ok(good_failed == 0 && res.n == 8, "a fully sandboxed child passes all %d child checks",
 	       res.n);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct result *hit;

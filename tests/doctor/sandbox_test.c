@@ -4,7 +4,10 @@
  * network namespace, no uid drop, capabilities kept) fails exactly the matching check.
  */
 #define _GNU_SOURCE
+#include <grp.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "doctor.h"
@@ -56,44 +59,88 @@ static int failed_only(const struct results *res, const char *check)
 	return hit == 1;
 }
 
-int main(void)
+/*
+ * A root caller's uid drop alone clears dumpable (fs.suid_dumpable=0), so a child left
+ * dumpable needs an unprivileged caller: this program again, executed as nobody (the exec
+ * makes it dumpable again), with --dumpable-child. As nobody the doctor cannot read the
+ * child's namespaces (it needs root for that), so only the dumpable verdict counts.
+ */
+static int dumpable_child(void)
+{
+	static struct results res;
+
+	run(ih_sandbox_expected_layers() & ~IH_LAYER_NOT_DUMPABLE, &res);
+	for (int i = 0; i < res.n; i++)
+		if (!strcmp(res.r[i].name, "decoder child: not dumpable"))
+			return res.r[i].v == IH_FAIL ? 0 : 1;
+	return 3;
+}
+
+/* Runs dumpable_child() as nobody: 1 when the dumpable check failed, as it must. */
+static int dumpable_child_fails(void)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		execl("/proc/self/exe", "sandbox_test", "--dumpable-child", (char *)NULL);
+		_exit(2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	tap_diag("nobody's run ended with status 0x%x", (unsigned int)status);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int main(int argc, char **argv)
 {
 	const uint32_t full = ih_sandbox_expected_layers();
 	static const struct {
 		const char *what;
 		uint32_t drop;
 		const char *check;
-		int root_only;
+		bool root_only;
 	} cases[] = {
 		{ "a child started without seccomp", IH_LAYER_SECCOMP,
-		  "decoder child: seccomp filter mode", 0 },
+		  "decoder child: seccomp filter mode", false },
 		{ "a child started without Landlock", IH_LAYER_LANDLOCK,
-		  "decoder child: landlock denies file access", 0 },
+		  "decoder child: landlock denies file access", false },
 		{ "a child started in the caller's network namespace", IH_LAYER_NS_NET,
-		  "decoder child: own namespaces", 0 },
+		  "decoder child: own namespaces", false },
 		{ "a child that keeps uid 0", IH_LAYER_UID,
-		  "decoder child: unprivileged uid and gid", 1 },
+		  "decoder child: unprivileged uid and gid", true },
 		{ "a child that keeps its capabilities", IH_LAYER_CAPS,
-		  "decoder child: no capabilities", 1 },
+		  "decoder child: no capabilities", true },
+		{ "a child without rlimits", IH_LAYER_RLIMITS, "decoder child: resource limits",
+		  false },
 	};
 	static struct results res;
 
+	if (argc == 2 && !strcmp(argv[1], "--dumpable-child"))
+		return dumpable_child();
 	if ((ih_sandbox_available_layers() & full) != full) {
 		tap_skip("this host lacks sandbox layers 0x%x",
 			 full & ~ih_sandbox_available_layers());
 		return tap_done();
 	}
+	if (geteuid() != 0) {
+		tap_skip("run as root: the doctor reads a non-dumpable child's namespaces as root");
+		return tap_done();
+	}
 	run(full, &res);
-	tap_ok(res.n == 6 && res.failed == 0, "a child with every layer passes all %d child checks",
+	tap_ok(res.n == 8 && res.failed == 0, "a child with every layer passes all %d child checks",
 	       res.n);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (cases[i].root_only && geteuid() != 0) {
-			tap_skip("%s: only a root caller can keep root's powers", cases[i].what);
-			continue;
-		}
 		run(full & ~cases[i].drop, &res);
 		tap_ok(failed_only(&res, cases[i].check), "%s: '%s' fails, nothing else",
 		       cases[i].what, cases[i].check);
 	}
+	tap_ok(dumpable_child_fails(),
+	       "a dumpable child (started by nobody): 'decoder child: not dumpable' fails");
 	return tap_done();
 }
