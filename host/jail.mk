@@ -2,7 +2,7 @@
 # helper (unit, also under ASan+UBSan) and a real QEMU under TCG (VM test); the bench times
 # QEMU's cold start with and without the jail.
 JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c host/jail_qemu.c \
-	host/jail_vm.c
+	host/jail_vm.c host/jail_doctor.c
 IHVM_SRCS += $(JAIL_SRCS)
 DEB_PKGS += qemu-system-x86 libc6-dev
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "jail.h"
+#include "jail_doctor.h"
 #include "jail_test.h"
 
 #define GUEST_MEM (128ULL << 20)
@@ -363,6 +364,31 @@ static void test_probe(const char *who)
 	       "%s: probe reports a layer the host withholds as unavailable", who);
 }
 
+/* The doctor's line agrees with the probe: PASS only when nothing is missing, and each
+ * missing layer is named; under a sysroot it does not probe at all. */
+static void test_doctor_line(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_host_ctx live = { .sysroot = "" }, fake = { .sysroot = "/nonexistent" };
+	struct ih_host_result r;
+	unsigned int avail = 0, want = (1U << IH_JAIL_NLAYERS) - 1;
+	int err[IH_JAIL_NLAYERS];
+	bool named = true;
+
+	if (geteuid() == 0)
+		want &= ~IH_JAIL_BIT(IH_JAIL_USERNS);
+	ih_jail_probe(&cfg, &avail, err);
+	ih_jail_host_check(&live, &r);
+	for (int l = 0; l < IH_JAIL_NLAYERS; l++)
+		if ((want & ~avail & IH_JAIL_BIT(l)) && !strstr(r.detail, ih_jail_layer_name(l)))
+			named = false;
+	tap_ok((r.v == IH_HOST_PASS) == ((avail & want) == want) && named,
+	       "%s: doctor --host's jail line matches the probe: %s", who, r.detail);
+	ih_jail_host_check(&fake, &r);
+	tap_ok(r.v == IH_HOST_ABSENT && strstr(r.detail, "live host"),
+	       "%s: under a sysroot the jail line is a SKIP, not a probe of this host", who);
+}
+
 static void test_parse(void)
 {
 	enum ih_jail_mode m = IH_JAIL_OFF;
@@ -396,6 +422,7 @@ static void suite(const char *who)
 	test_strict_cgroup(who);
 	test_tmp_links(who);
 	test_probe(who);
+	test_doctor_line(who);
 	unlink(allowed);
 	rmdir(tmpdir);
 }
