@@ -19,6 +19,7 @@
 
 #include "accel.h"
 #include "doctor_host.h"
+#include "jail_doctor.h"
 
 #define QEMU_OUTPUT_MAX 65536
 #define QEMU_TIMEOUT_MS 20000
@@ -235,6 +236,8 @@ const struct ih_host_check ih_host_checks[] = {
 	  seccomp },
 	{ "user namespaces", "an unprivileged launcher builds its sandboxes in them",
 	  user_namespaces },
+	{ "QEMU jail", "every QEMU runs confined: namespaces, no capabilities, rlimits, Landlock",
+	  ih_jail_host_check },
 };
 const size_t ih_host_checks_count = sizeof(ih_host_checks) / sizeof(ih_host_checks[0]);
 
