@@ -4,7 +4,7 @@
 JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c host/jail_qemu.c \
 	host/jail_vm.c host/jail_doctor.c
 IHVM_SRCS += $(JAIL_SRCS)
-DEB_PKGS += qemu-system-x86 libc6-dev
+DEB_PKGS += qemu-system-x86 libc6-dev netpbm
 
 # jail_qemu.c uses qemu.c's image naming (qemu.c itself needs only libc).
 JAIL_HOST_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(JAIL_SRCS) host/qemu.c)
@@ -34,3 +34,4 @@ UNIT_TESTS += $(HOSTOUT)/tests/jail/test_jail $(ASANOUT)/tests/jail/test_jail
 VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_qemu
 BENCHES += $(HOSTOUT)/tests/bench_jail
 VM_TESTS += $(HOSTOUT)/tests/jail/test_jail_boot
+VM_TESTS += tests/jail/decode.test
