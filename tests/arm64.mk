@@ -19,3 +19,7 @@ BENCHES += $(HOSTOUT)/tests/bench_arm64
 $(HOSTOUT)/tests/bench_arm64: $(HOSTOUT)/tests/bench_arm64.o $(HOSTOUT)/host/qemu.o \
 		$(HOSTOUT)/host/accel.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^
+
+# The doctor and PNG/JPEG decodes in the arm64 guest, pixel-exact against the native decoder.
+DEB_PKGS += netpbm libjpeg-turbo-progs
+VM_TESTS += tests/arm64/decode
