@@ -299,11 +299,16 @@ static int step_rlimits(struct child *c)
 		/* A vhost-user VM's RAM is a memfd QEMU sizes with ftruncate: a file too. */
 		{ RLIMIT_FSIZE, c->cfg->guest_mem + IH_JAIL_FSIZE },
 		{ RLIMIT_NOFILE, IH_JAIL_NOFILE },
-		{ RLIMIT_NPROC, IH_JAIL_NPROC },
 		{ RLIMIT_MSGQUEUE, 0 },
+		{ RLIMIT_NPROC, IH_JAIL_NPROC },
 	};
+	size_t n = sizeof(limits) / sizeof(limits[0]);
 
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+	/* RLIMIT_NPROC counts every process and thread of the uid in its user namespace: only
+	 * a fresh one (or root, which it exempts) makes it a bound on QEMU alone. */
+	if (geteuid() != 0 && !(c->applied & IH_JAIL_BIT(IH_JAIL_USERNS)))
+		n--;
+	for (size_t i = 0; i < n; i++) {
 		int r = limit(limits[i].resource, limits[i].value);
 
 		if (r < 0)

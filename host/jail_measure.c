@@ -207,7 +207,7 @@ static void read_limits(pid_t pid, struct ih_jail_measured *m)
 static bool limits_in_force(const struct ih_jail_measured *m)
 {
 	return m->rlimit_as != UINT64_MAX && m->rlimit_core == 0 && m->rlimit_fsize != UINT64_MAX &&
-	       m->rlimit_nofile <= IH_JAIL_NOFILE && m->rlimit_nproc <= IH_JAIL_NPROC;
+	       m->rlimit_nofile <= IH_JAIL_NOFILE;
 }
 
 static unsigned int ns_layers(const char *proc, const struct ih_jail_measured *m)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -316,6 +317,42 @@ static void test_tmp_links(const char *who)
 	       ih_jail_layer_name(rep.failed_layer), strerror(rep.failed_err));
 }
 
+/* Not root and no user namespace: what is left still applies, RLIMIT_NPROC (which would
+ * count all of this user's processes) is left alone, and Landlock still denies. */
+static void test_no_userns(const char *who)
+{
+	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
+	struct ih_jail_report rep;
+	struct ih_jail_measured m;
+	struct rlimit own;
+	char *argv[] = { helper, "sleep", NULL };
+	pid_t pid;
+	int r;
+
+	if (geteuid() == 0) {
+		tap_skip("%s: root needs no user namespace", who);
+		return;
+	}
+	getrlimit(RLIMIT_NPROC, &own);
+	cfg.forbid = IH_JAIL_BIT(IH_JAIL_USERNS);
+	r = ih_jail_spawn(&cfg, argv, NULL, 0, &pid, &rep);
+	if (!tap_ok(r == 0, "%s: without a user namespace best-effort still starts (%s)", who,
+		    strerror(-r)))
+		return;
+	r = ih_jail_measure(pid, &m);
+	tap_ok(r == 0 && m.no_new_privs == 1 && !m.cap_eff &&
+		       m.rlimit_nproc ==
+			       (own.rlim_cur == RLIM_INFINITY ? UINT64_MAX : own.rlim_cur) &&
+		       (rep.skipped & IH_JAIL_BIT(IH_JAIL_NETNS)) &&
+		       (rep.applied & IH_JAIL_BIT(IH_JAIL_LANDLOCK)),
+	       "%s: then NoNewPrivs, no caps, Landlock, RLIMIT_NPROC untouched, netns reported "
+	       "skipped",
+	       who);
+	kill(pid, SIGKILL);
+	wait_timeout(pid, 5000);
+	ih_jail_release(&rep);
+}
+
 /* A cgroup root whose controllers lack memory: strict names the cgroup layer. */
 static void test_strict_cgroup(const char *who)
 {
@@ -421,6 +458,7 @@ static void suite(const char *who)
 	test_strict(who);
 	test_strict_cgroup(who);
 	test_tmp_links(who);
+	test_no_userns(who);
 	test_probe(who);
 	test_doctor_line(who);
 	unlink(allowed);
