@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -239,6 +240,70 @@ static enum ih_verdict no_daemons(const struct ih_doctor *d, char *detail, size_
 	return ih_verdictf(IH_PASS, detail, len, "no sshd, cron, getty or systemd");
 }
 
+/* The PPid of pid from <root>/proc/<pid>/status: >= 0, or -errno. */
+static long parent_of(const struct ih_doctor *d, long pid)
+{
+	char rel[48], status[4096];
+	const char *p;
+	char *end;
+	long ppid;
+
+	snprintf(rel, sizeof(rel), "/proc/%ld/status", pid);
+	if (ih_read_text(d, rel, status, sizeof(status)) < 0)
+		return -ENOENT;
+	p = strstr(status, "\nPPid:");
+	if (!p)
+		return -EINVAL;
+	errno = 0;
+	ppid = strtol(p + 6, &end, 10);
+	return errno || end == p + 6 || ppid < 0 ? -EINVAL : ppid;
+}
+
+/* 1 when pid is init, a kernel thread, the doctor or one of its descendants. */
+static int process_expected(const struct ih_doctor *d, long pid, long self)
+{
+	for (int depth = 0; depth < 64; depth++) {
+		long ppid = parent_of(d, pid);
+
+		if (pid == self || (depth == 0 && (pid == 1 || pid == 2)) ||
+		    (depth == 0 && ppid == 2))
+			return 1;
+		if (ppid == -ENOENT && depth == 0)
+			return 1; /* gone since readdir */
+		if (ppid <= 0)
+			return 0;
+		pid = ppid;
+	}
+	return 0;
+}
+
+/* Userspace holds PID 1 and the doctor (and its children) only: no stray process. */
+static enum ih_verdict only_expected_processes(const struct ih_doctor *d, char *detail, size_t len)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	long self = d->self ? d->self : getpid();
+	char p[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+
+	if (ih_path(d, "/proc", p, sizeof(p)) < 0 || !(dir = opendir(p)))
+		return ih_verdictf(IH_FAIL, detail, len, "cannot list /proc");
+	while ((e = readdir(dir))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name)
+			continue;
+		n++;
+		if (!process_expected(d, pid, self))
+			return ih_verdictf(
+				IH_FAIL, detail, len,
+				"pid %ld is neither init, a kernel thread nor the doctor", pid);
+	}
+	return ih_verdictf(IH_PASS, detail, len, "%d processes: init, kernel threads, the doctor",
+			   n);
+}
+
 const struct ih_check ih_checks_fs[] = {
 	{ "/dev/vda is squashfs", "the root image is immutable by construction", vda_squashfs },
 	{ "/dev/vda read-only", "the disk itself refuses writes, whatever mounts it",
@@ -254,5 +319,7 @@ const struct ih_check ih_checks_fs[] = {
 	{ "no shell in the root", "an escaped decoder finds nothing to run", no_shell },
 	{ "only lo in /sys/class/net", "the guest has no NIC: no network to reach", only_loopback },
 	{ "no sshd, cron or systemd", "no service beyond the decoder", no_daemons },
+	{ "only init and the doctor run", "any other process is a leak or an intruder",
+	  only_expected_processes },
 };
 const size_t ih_checks_fs_count = sizeof(ih_checks_fs) / sizeof(ih_checks_fs[0]);

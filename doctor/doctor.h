@@ -42,6 +42,7 @@ struct ih_doctor {
 	const char *sysctl_expected; /* text of doctor/sysctl.expected */
 	const struct ih_doctor_probes *probes;
 	int landlock_abi_min; /* the ABI of the guest kernel's release */
+	pid_t self; /* the doctor's own pid as <root>/proc shows it; 0: getpid() */
 	/* Starts a real sandboxed decoder child and inspects it (ih_doctor_sandbox), or NULL. */
 	int (*sandbox)(const struct ih_doctor *d, ih_report_fn report, void *arg);
 };

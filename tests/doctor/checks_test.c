@@ -158,6 +158,10 @@ static void make_good_tree(void)
 	put("proc/sys/fs/protected_fifos", "2\n", 0644);
 	put("proc/1/comm", "init\n", 0444);
 	put("proc/2/comm", "ih-doctor\n", 0444);
+	put("proc/1/status", "Name:\tinit\nPPid:\t0\n", 0444);
+	put("proc/3/status", "Name:\tkworker/0:0\nPPid:\t2\n", 0444);
+	put("proc/9/status", "Name:\tih-doctor\nPPid:\t1\n", 0444);
+	put("proc/10/status", "Name:\tdecoder\nPPid:\t9\n", 0444);
 	put("dev/vda", "hsqs\x04", 0600);
 	put("sys/block/vda/ro", "1\n", 0444);
 	dir("sys/class/net/lo");
@@ -194,6 +198,7 @@ static void run(struct results *res)
 		.sysctl_expected = sysctl_expected,
 		.probes = &fake_probes,
 		.landlock_abi_min = 6,
+		.self = 9,
 	};
 
 	res->n = 0;
@@ -437,6 +442,17 @@ static void w_systemd(void)
 	put("proc/44/comm", "systemd-journal\n", 0444);
 }
 
+static void w_stray_process(void)
+{
+	put("proc/45/status", "Name:\tnc\nPPid:\t1\n", 0444);
+}
+
+static void w_stray_grandchild(void)
+{
+	put("proc/46/status", "Name:\tminer\nPPid:\t45\n", 0444);
+	put("proc/45/status", "Name:\tsh\nPPid:\t1\n", 0444);
+}
+
 static const struct weakening weakenings[] = {
 	{ "kernel with module syscalls", w_modules, "no kernel module loading", NULL },
 	{ "/dev/mem present", w_dev_mem, "no /dev/mem", NULL },
@@ -482,6 +498,8 @@ static const struct weakening weakenings[] = {
 	{ "sshd running", w_sshd, "no sshd, cron or systemd", NULL },
 	{ "cron running", w_cron, "no sshd, cron or systemd", NULL },
 	{ "systemd-journald running", w_systemd, "no sshd, cron or systemd", NULL },
+	{ "a stray process beside init", w_stray_process, "only init and the doctor run", NULL },
+	{ "a stray process's child", w_stray_grandchild, "only init and the doctor run", NULL },
 };
 
 static void fresh_root(void)
