@@ -73,8 +73,22 @@ const char *ih_decode_format(const uint8_t *in, size_t len)
 	return NULL;
 }
 
+uint8_t *ih_pixels_alloc(const struct ih_pixel_dest *dest, size_t len)
+{
+	if (!dest)
+		return malloc(len);
+	return len <= dest->cap ? dest->buf : NULL;
+}
+
 int ih_decode(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
 	      char reason[IH_REASON_MAX])
+{
+	return ih_decode_into(lim, in, len, NULL, ret, reason);
+}
+
+int ih_decode_into(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		   const struct ih_pixel_dest *dest, struct ih_image *ret,
+		   char reason[IH_REASON_MAX])
 {
 	const char *format;
 
@@ -94,13 +108,14 @@ int ih_decode(const struct ih_limits *lim, const uint8_t *in, size_t len, struct
 		return -EINVAL;
 	}
 	if (!strcmp(format, "png"))
-		return ih_decode_png(lim, in, len, ret, reason);
-	return ih_decode_jpeg(lim, in, len, ret, reason);
+		return ih_decode_png(lim, in, len, dest, ret, reason);
+	return ih_decode_jpeg(lim, in, len, dest, ret, reason);
 }
 
 void ih_image_free(struct ih_image *img)
 {
-	free(img->pixels);
+	if (img->owned)
+		free(img->pixels);
 	img->pixels = NULL;
 	img->len = 0;
 }

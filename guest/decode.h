@@ -7,6 +7,7 @@
 #ifndef IH_GUEST_DECODE_H
 #define IH_GUEST_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,13 @@ struct ih_image {
 	uint32_t channels; /* 3 or 4 */
 	uint8_t *pixels; /* width * height * channels bytes, rows top to bottom */
 	size_t len;
+	bool owned; /* pixels came from malloc (ih_image_free frees them) */
+};
+
+/* Where the pixels go: a caller's buffer (the isolation's shared memory), or malloc. */
+struct ih_pixel_dest {
+	uint8_t *buf;
+	size_t cap;
 };
 
 /*
@@ -28,6 +36,15 @@ struct ih_image {
  */
 int ih_decode(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
 	      char reason[IH_REASON_MAX]);
+
+/* The same, with the pixels written to dest->buf (or malloc'd when dest is NULL);
+ * an image larger than dest->cap is rejected. */
+int ih_decode_into(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		   const struct ih_pixel_dest *dest, struct ih_image *ret,
+		   char reason[IH_REASON_MAX]);
+
+/* For the decoders: len bytes for the pixels from dest (NULL: malloc), or NULL. */
+uint8_t *ih_pixels_alloc(const struct ih_pixel_dest *dest, size_t len);
 
 void ih_image_free(struct ih_image *img);
 
@@ -54,9 +71,11 @@ void ih_budget_free(struct ih_budget *b, void *p);
 __attribute__((format(printf, 2, 3))) void ih_reason_set(char reason[IH_REASON_MAX],
 							 const char *fmt, ...);
 
-int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
+int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		  const struct ih_pixel_dest *dest, struct ih_image *ret,
 		  char reason[IH_REASON_MAX]);
-int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
+int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		   const struct ih_pixel_dest *dest, struct ih_image *ret,
 		   char reason[IH_REASON_MAX]);
 
 #endif

@@ -39,3 +39,9 @@ $(HOSTOUT)/tests/corpus/gen-corpus: $(HOSTOUT)/tests/corpus/gen-corpus.o \
 .SECONDARY: $(DECODE_OBJS) $(DECODE_ASAN_OBJS) $(HOSTOUT)/tests/corpus/corpus.o \
 	$(ASANOUT)/tests/corpus/corpus.o $(HOSTOUT)/tests/corpus/gen-corpus.o \
 	$(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t).o $(ASANOUT)/tests/decoder/$(t).o)
+
+# make bench: native vs sandboxed decode throughput.
+BENCHES += $(HOSTOUT)/tests/bench_decode
+$(HOSTOUT)/tests/bench_decode: $(HOSTOUT)/tests/bench_decode.o $(DECODE_OBJS) \
+		$(HOSTOUT)/tests/corpus/corpus.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)

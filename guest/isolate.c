@@ -1,9 +1,10 @@
 /*
  * One image, one fresh sandboxed child (guest/isolate.h). The child inherits the input
- * in its copy of our memory, decodes it and writes a wire-protocol response and the
- * pixels to a pipe; we read that answer as hostile (ih_response_parse against the
- * request's limits), enforce the wall clock, reap the child and turn how it ended into
- * the outcome.
+ * in its copy of our memory, decodes straight into a shared anonymous mapping made for
+ * this one child, and writes a wire-protocol response header to a pipe. We read that
+ * header as hostile (ih_response_parse against the request's limits and the mapping's
+ * size), enforce the wall clock, reap the child, and only then hand out the pixels: no
+ * one else can write the mapping any more.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,14 +25,12 @@
 #include "isolate.h"
 #include "sandbox.h"
 
-/* Pipe buffer asked for: fewer wake-ups while megabytes of pixels cross. */
-#define ISOLATE_PIPE_BYTES (1 << 20)
-
 struct decode_job {
 	const struct ih_limits *lim;
 	const uint8_t *input;
 	size_t input_len;
 	int out_fd;
+	struct ih_pixel_dest dest; /* the shared mapping */
 };
 
 /* What the parent saw of one child. */
@@ -78,7 +78,7 @@ static int decode_body(void *arg, uint32_t layers)
 	uint8_t hdr[IH_RESP_HDR_LEN];
 	int r;
 
-	r = ih_decode(job->lim, job->input, job->input_len, &img, resp.reason);
+	r = ih_decode_into(job->lim, job->input, job->input_len, &job->dest, &img, resp.reason);
 	if (r == 0) {
 		resp.status = IH_STATUS_OK;
 		resp.width = img.width;
@@ -89,10 +89,7 @@ static int decode_body(void *arg, uint32_t layers)
 		resp.status = IH_STATUS_REJECTED;
 	}
 	ih_response_encode(&resp, hdr);
-	if (write_full(job->out_fd, hdr, sizeof(hdr)) < 0 ||
-	    (r == 0 && write_full(job->out_fd, img.pixels, img.len) < 0))
-		return 1;
-	return 0;
+	return write_full(job->out_fd, hdr, sizeof(hdr)) < 0 ? 1 : 0;
 }
 
 /* Reads exactly len bytes before the deadline: 0, -ETIMEDOUT, -EPIPE (early EOF), -errno. */
@@ -151,33 +148,27 @@ static void child_reap(struct child_watch *w)
 
 static void set_rejected(struct ih_decoded *d, const char *reason)
 {
-	free(d->pixels);
-	d->pixels = NULL;
+	ih_decoded_free(d);
 	d->resp.status = IH_STATUS_REJECTED;
 	d->resp.width = d->resp.height = d->resp.channels = 0;
 	d->resp.pixel_len = 0;
 	ih_reason_set(d->resp.reason, "%s", reason);
 }
 
-/* Reads and checks the answer; on any lie or timeout *d says so. */
-static void read_answer(struct child_watch *w, const struct ih_limits *lim, struct ih_decoded *d)
+/* Reads and checks the answer's header; on any lie or timeout *d says so. */
+static void read_answer(struct child_watch *w, const struct ih_limits *lim, size_t cap,
+			struct ih_decoded *d)
 {
 	uint8_t hdr[IH_RESP_HDR_LEN], extra;
 	int r;
 
 	r = read_full(w, hdr, sizeof(hdr));
-	if (r == 0 && ih_response_parse(hdr, lim, &d->resp) < 0)
+	if (r == 0 && (ih_response_parse(hdr, lim, &d->resp) < 0 || d->resp.pixel_len > cap))
 		r = -EPROTO;
-	if (r == 0 && d->resp.status == IH_STATUS_OK) {
-		d->pixels = malloc(d->resp.pixel_len);
-		r = d->pixels ? read_full(w, d->pixels, d->resp.pixel_len) : -ENOMEM;
-	}
 	if (r == 0 && read_full(w, &extra, 1) != -EPIPE)
 		r = -EPROTO;
 	if (r == -ETIMEDOUT)
 		w->timed_out = true;
-	else if (r == -ENOMEM)
-		set_rejected(d, "no memory for the decoded pixels");
 	else if (r == -EPIPE)
 		set_rejected(d, "the decoder ended without an answer");
 	else if (r < 0)
@@ -245,6 +236,48 @@ static bool parent_failure(const struct ih_sandbox_report *rep)
 					      rep->err == EMFILE || rep->err == ENFILE);
 }
 
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+/* The shared mapping the child decodes into: room for the largest image lim allows. */
+static int map_pixels(const struct ih_limits *lim, struct ih_pixel_dest *ret)
+{
+	uint64_t most = lim->max_pixels > UINT64_MAX / 4 ? UINT64_MAX : lim->max_pixels * 4;
+	size_t cap;
+	void *p;
+
+	if (most > lim->max_memory_bytes)
+		most = lim->max_memory_bytes;
+	if (most > SIZE_MAX / 2)
+		return -ENOMEM;
+	cap = page_round((size_t)most);
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	*ret = (struct ih_pixel_dest){ p, cap };
+	return 0;
+}
+
+/* The reaped child's pixels become the caller's; the unused tail is unmapped. */
+static void take_pixels(struct ih_pixel_dest *map, struct ih_decoded *d)
+{
+	size_t used = page_round(d->resp.pixel_len);
+
+	if (d->resp.status != IH_STATUS_OK) {
+		munmap(map->buf, map->cap);
+		return;
+	}
+	if (used < map->cap)
+		munmap(map->buf + used, map->cap - used);
+	d->pixels = map->buf;
+	d->map_len = used;
+}
+
 static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_job *job,
 		     struct ih_decoded *d)
 {
@@ -262,7 +295,6 @@ static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	fcntl(pipefd[1], F_SETPIPE_SZ, ISOLATE_PIPE_BYTES);
 	job->out_fd = pipefd[1];
 	r = ih_sandbox_spawn(&cfg, decode_body, job, &w.pid, &w.pidfd, &rep);
 	close(pipefd[1]);
@@ -274,7 +306,7 @@ static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_
 		return 0;
 	}
 	w.out_fd = pipefd[0];
-	read_answer(&w, lim, d);
+	read_answer(&w, lim, job->dest.cap, d);
 	close(pipefd[0]);
 	child_reap(&w);
 	judge_exit(&w, lim, d);
@@ -296,15 +328,25 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t
 		*ret = d;
 		return 0;
 	}
-	r = run_child(lim, flags, &job, &d);
+	r = map_pixels(lim, &job.dest);
 	if (r < 0)
 		return r;
+	r = run_child(lim, flags, &job, &d);
+	if (r < 0) {
+		munmap(job.dest.buf, job.dest.cap);
+		return r;
+	}
+	take_pixels(&job.dest, &d);
 	*ret = d;
 	return 0;
 }
 
 void ih_decoded_free(struct ih_decoded *d)
 {
-	free(d->pixels);
+	if (d->map_len)
+		munmap(d->pixels, d->map_len);
+	else
+		free(d->pixels);
 	d->pixels = NULL;
+	d->map_len = 0;
 }

@@ -14,6 +14,7 @@
 struct ih_decoded {
 	struct ih_response resp; /* status, reason, geometry and the layers the child had */
 	uint8_t *pixels; /* resp.pixel_len bytes when resp.status is IH_STATUS_OK, else NULL */
+	size_t map_len; /* 0: pixels is malloc'd; else a mapping of map_len bytes */
 	const char *hint; /* a static "Hint: ..." for the user when one applies, else NULL */
 };
 

@@ -29,6 +29,7 @@ struct jpeg_job {
 	char *reason;
 	struct jpeg_decompress_struct cinfo;
 	struct ih_budget budget;
+	const struct ih_pixel_dest *dest;
 	struct ih_image img;
 };
 
@@ -98,7 +99,7 @@ static int jpeg_read_pixels(struct jpeg_job *job)
 	}
 	job->img.len = stride * c->output_height;
 	if (ih_budget_charge(&job->budget, job->img.len) < 0 ||
-	    !(job->img.pixels = malloc(job->img.len))) {
+	    !(job->img.pixels = ih_pixels_alloc(job->dest, job->img.len))) {
 		ih_reason_set(job->reason, "%u x %u image is over the memory limit",
 			      c->output_width, c->output_height);
 		return -ENOMEM;
@@ -153,7 +154,8 @@ static int jpeg_run(struct jpeg_job *job, const uint8_t *in, size_t len)
 	return 0;
 }
 
-int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
+int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		   const struct ih_pixel_dest *dest, struct ih_image *ret,
 		   char reason[IH_REASON_MAX])
 {
 	struct jpeg_job *job;
@@ -166,6 +168,7 @@ int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len, s
 	}
 	job->lim = lim;
 	job->reason = reason;
+	job->dest = dest;
 	job->budget.max = lim->max_memory_bytes;
 	job->cinfo.err = jpeg_std_error(&job->err);
 	job->err.error_exit = jpeg_job_error_exit;
@@ -173,11 +176,13 @@ int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len, s
 	job->progress.progress_monitor = jpeg_job_progress;
 	r = jpeg_run(job, in, len);
 	if (r == 0) {
+		job->img.owned = !dest;
 		*ret = job->img;
 		job->img.pixels = NULL;
 	}
 	jpeg_destroy_decompress(&job->cinfo);
-	free(job->img.pixels);
+	if (!dest)
+		free(job->img.pixels);
 	free(job);
 	return r;
 }

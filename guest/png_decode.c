@@ -25,6 +25,7 @@ struct png_job {
 	png_structp png;
 	png_infop info;
 	png_bytepp rows;
+	const struct ih_pixel_dest *dest;
 	struct ih_image img;
 };
 
@@ -190,7 +191,7 @@ static int png_run(struct png_job *job)
 		png_error(job->png, "unexpected row size");
 	job->img.len = stride * h;
 	if (ih_budget_charge(&job->budget, job->img.len) < 0 ||
-	    !(job->img.pixels = malloc(job->img.len)) ||
+	    !(job->img.pixels = ih_pixels_alloc(job->dest, job->img.len)) ||
 	    !(job->rows = ih_budget_alloc(&job->budget, h * sizeof(*job->rows)))) {
 		ih_reason_set(job->reason, "%u x %u image is over the memory limit", w, h);
 		return -ENOMEM;
@@ -209,10 +210,12 @@ static void png_job_release(struct png_job *job)
 	ih_budget_free(&job->budget, job->rows);
 	job->rows = NULL;
 	png_destroy_read_struct(&job->png, &job->info, NULL);
-	free(job->img.pixels);
+	if (!job->dest)
+		free(job->img.pixels);
 }
 
-int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len, struct ih_image *ret,
+int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len,
+		  const struct ih_pixel_dest *dest, struct ih_image *ret,
 		  char reason[IH_REASON_MAX])
 {
 	struct png_job job = {
@@ -221,6 +224,7 @@ int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len, st
 		.len = len,
 		.budget = { .max = lim->max_memory_bytes },
 		.reason = reason,
+		.dest = dest,
 	};
 	int r;
 
@@ -238,6 +242,7 @@ int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len, st
 	}
 	r = png_run(&job);
 	if (r == 0) {
+		job.img.owned = !dest;
 		*ret = job.img;
 		job.img.pixels = NULL;
 	}

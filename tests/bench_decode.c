@@ -1,0 +1,97 @@
+/*
+ * make bench: decode throughput natively (ih_decode in this process) and sandboxed
+ * (ih_isolate_decode: fresh child, namespaces, Landlock, seccomp, pixels over a pipe)
+ * for a generated 12 MP JPEG and 4 MP PNG, alternating runs, with the ratio measured in
+ * the same run. Goal: sandboxed >= 0.95x native.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "corpus/corpus.h"
+#include "decode.h"
+#include "isolate.h"
+
+#define RUNS 7
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double native_once(const struct ih_limits *lim, const uint8_t *in, size_t len)
+{
+	char reason[IH_REASON_MAX];
+	struct ih_image img;
+	double t = now_s();
+
+	if (ih_decode(lim, in, len, &img, reason) < 0) {
+		fprintf(stderr, "bench: native decode failed: %s\n", reason);
+		exit(1);
+	}
+	t = now_s() - t;
+	ih_image_free(&img);
+	return t;
+}
+
+static double sandboxed_once(const struct ih_limits *lim, const uint8_t *in, size_t len)
+{
+	struct ih_decoded d;
+	double t = now_s();
+
+	if (ih_isolate_decode(lim, 0, in, len, &d) < 0 || d.resp.status != IH_STATUS_OK) {
+		fprintf(stderr, "bench: sandboxed decode failed: %s\n", d.resp.reason);
+		exit(1);
+	}
+	t = now_s() - t;
+	ih_decoded_free(&d);
+	return t;
+}
+
+/* Median seconds per image of each way, runs interleaved so both see the same load. */
+static void bench(const char *what, double mp, const uint8_t *in, size_t len)
+{
+	struct ih_limits lim;
+	double nat[RUNS], box[RUNS];
+
+	ih_limits_default(&lim);
+	native_once(&lim, in, len); /* warm the caches and the allocator */
+	for (int i = 0; i < RUNS; i++) {
+		nat[i] = native_once(&lim, in, len);
+		box[i] = sandboxed_once(&lim, in, len);
+	}
+	qsort(nat, RUNS, sizeof(double), by_value);
+	qsort(box, RUNS, sizeof(double), by_value);
+	printf("%-16s native %7.1f ms (%5.1f MP/s)  sandboxed %7.1f ms (%5.1f MP/s)  "
+	       "ratio %.3fx native (goal >= 0.95x), median of %d\n",
+	       what, nat[RUNS / 2] * 1e3, mp / nat[RUNS / 2], box[RUNS / 2] * 1e3,
+	       mp / box[RUNS / 2], nat[RUNS / 2] / box[RUNS / 2], RUNS);
+}
+
+int main(void)
+{
+	uint8_t *jpg, *png;
+	size_t jlen, plen;
+
+	if (corpus_jpeg_rgb(4000, 3000, 90, 0, &jpg, &jlen) < 0 ||
+	    corpus_png_rgba(2000, 2000, &png, &plen) < 0) {
+		fprintf(stderr, "bench: cannot generate the images\n");
+		return 1;
+	}
+	printf("12 MP JPEG: %zu bytes, 4 MP PNG: %zu bytes\n", jlen, plen);
+	bench("JPEG 4000x3000", 12.0, jpg, jlen);
+	bench("PNG 2000x2000", 4.0, png, plen);
+	free(jpg);
+	free(png);
+	return 0;
+}
