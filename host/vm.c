@@ -206,9 +206,9 @@ int ih_vm_start(const struct ih_vm_cfg *cfg, struct ih_vm **ret)
 int ih_vm_decode(struct ih_vm *vm, const struct ih_limits *lim, uint32_t flags,
 		 const uint8_t *input, size_t input_len, struct ih_decoded *ret)
 {
-	/* Moving bytes through an emulated guest: allow about 4 MB/s for input and output. */
-	uint64_t bytes = input_len + lim->max_pixels * 4;
-	int64_t deadline = ih_now_ms() + lim->wall_ms + VM_SLACK_MS + (int64_t)(bytes >> 12);
+	/* The decoder's own time, then the input moved at the slowest rate a guest may have. */
+	int64_t deadline = ih_now_ms() + lim->wall_ms + VM_SLACK_MS +
+			   (int64_t)(input_len / IH_VM_CLIENT_MIN_RATE);
 
 	return ih_vm_client_decode(vm->conn_fd, vm->pidfd, lim, flags, input, input_len, deadline,
 				   ret);

@@ -15,4 +15,11 @@ E2E_LIB := tests/e2e/e2e.c
 $(HOSTOUT)/tests/e2e/corpus_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/corpus_vm_test.c \
 		$(E2E_LIB) tests/corpus/corpus.c)
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
-VM_TESTS += $(HOSTOUT)/tests/e2e/corpus_vm_test
+$(HOSTOUT)/tests/e2e/faults_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/faults_vm_test.c \
+		$(E2E_LIB) tests/corpus/corpus.c)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
+$(HOSTOUT)/tests/e2e/batch_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/batch_vm_test.c \
+		$(E2E_LIB) tests/corpus/corpus.c)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
+VM_TESTS += $(HOSTOUT)/tests/e2e/corpus_vm_test $(HOSTOUT)/tests/e2e/faults_vm_test \
+	$(HOSTOUT)/tests/e2e/batch_vm_test

@@ -135,10 +135,13 @@ static int recv_response(const struct peer *peer, const struct ih_limits *lim,
 	if (ih_response_parse(hdr, lim, &resp) < 0)
 		return -EPROTO;
 	if (resp.pixel_len > 0) {
+		struct peer longer = *peer;
+
+		longer.deadline_ms += (int64_t)(resp.pixel_len / IH_VM_CLIENT_MIN_RATE);
 		pixels = malloc(resp.pixel_len);
 		if (!pixels)
 			return -ENOMEM;
-		r = recv_all(peer, pixels, resp.pixel_len);
+		r = recv_all(&longer, pixels, resp.pixel_len);
 		if (r < 0) {
 			free(pixels);
 			return r;

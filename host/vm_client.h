@@ -15,15 +15,19 @@
 /* CLOCK_MONOTONIC in milliseconds, the clock every deadline below is on. */
 int64_t ih_now_ms(void);
 
+/* The slowest transfer a guest may make, in bytes per millisecond (4 MB/s): the answer's
+ * pixels, once its header has passed the checks, get pixel_len / this many more ms. */
+#define IH_VM_CLIENT_MIN_RATE 4096
+
 /*
  * Sends one decode request (lim, flags, input) on the stream socket fd and reads the answer
- * until deadline_ms. gone_fd (or -1) turns readable when the guest is gone for good (a pidfd
- * of its QEMU): the wait then ends at once. Returns 0 when *ret holds the guest's outcome (OK with
- * pixels, or a rejection the guest reported), or: -ETIMEDOUT   the guest did not take the image or
- * answer in time -EPROTO      the answer is not this protocol, or its header lies (over lim, bad
- * lengths) -ECONNRESET  the stream ended or broke, or the guest is gone, before the whole answer
- *   -ENOMEM      no memory for the pixels
- * On a negative return the stream is out of step with the guest: discard the VM.
+ * until deadline_ms (then more for the pixels, see above). gone_fd (or -1) turns readable when the
+ * guest is gone for good (a pidfd of its QEMU): the wait then ends at once. Returns 0 when *ret
+ * holds the guest's outcome (OK with pixels, or a rejection the guest reported), or: -ETIMEDOUT the
+ * guest did not take the image or answer in time -EPROTO      the answer is not this protocol, or
+ * its header lies (over lim, bad lengths) -ECONNRESET  the stream ended or broke, or the guest is
+ * gone, before the whole answer -ENOMEM      no memory for the pixels On a negative return the
+ * stream is out of step with the guest: discard the VM.
  */
 int ih_vm_client_decode(int fd, int gone_fd, const struct ih_limits *lim, uint32_t flags,
 			const uint8_t *input, size_t input_len, int64_t deadline_ms,

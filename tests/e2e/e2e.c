@@ -106,6 +106,13 @@ int e2e_qemus(const struct e2e *e)
 	return find_qemus(e, pids, 16);
 }
 
+pid_t e2e_qemu_pid(const struct e2e *e)
+{
+	pid_t pids[16];
+
+	return find_qemus(e, pids, 16) > 0 ? pids[0] : 0;
+}
+
 int e2e_no_qemu_left(const struct e2e *e)
 {
 	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
@@ -131,11 +138,10 @@ void e2e_end(struct e2e *e)
 		printf("# could not remove %s\n", e->tmp);
 }
 
-int e2e_run(const char *const argv[], const char *out_path, const char *err_path,
-	    unsigned int timeout_s)
+pid_t e2e_start(const char *const argv[], const char *out_path, const char *err_path,
+		unsigned int timeout_s)
 {
 	pid_t pid;
-	int status;
 
 	fflush(stdout);
 	pid = fork();
@@ -153,10 +159,25 @@ int e2e_run(const char *const argv[], const char *out_path, const char *err_path
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+int e2e_wait(pid_t pid)
+{
+	int status;
+
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int e2e_run(const char *const argv[], const char *out_path, const char *err_path,
+	    unsigned int timeout_s)
+{
+	pid_t pid = e2e_start(argv, out_path, err_path, timeout_s);
+
+	return pid < 0 ? pid : e2e_wait(pid);
 }
 
 char *e2e_slurp(const char *path, size_t *ret_len)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct e2e {
 	char tmp[64]; /* private scratch directory, removed by e2e_end() */
@@ -27,8 +28,14 @@ void e2e_end(struct e2e *e);
 int e2e_run(const char *const argv[], const char *out_path, const char *err_path,
 	    unsigned int timeout_s);
 
-/* Number of QEMU processes whose command line holds e->image. */
+/* The same, started in the background: the pid, or -errno; e2e_wait() reaps it. */
+pid_t e2e_start(const char *const argv[], const char *out_path, const char *err_path,
+		unsigned int timeout_s);
+int e2e_wait(pid_t pid);
+
+/* Number of QEMU processes whose command line holds e->image; the pid of one, or 0. */
 int e2e_qemus(const struct e2e *e);
+pid_t e2e_qemu_pid(const struct e2e *e);
 /* Waits up to 2 s for e2e_qemus() to reach 0: 1 when it did. */
 int e2e_no_qemu_left(const struct e2e *e);
 
