@@ -116,164 +116,19 @@ static int step_mntns(struct child *c)
 	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0;
 }
 
-#define TMP_KEEP_MAX 8
-
-/* Image files the launcher keeps under /tmp stay visible in the private /tmp. */
-struct tmp_keep {
-	int fd[TMP_KEEP_MAX];
-	char path[TMP_KEEP_MAX][PATH_MAX];
-	size_t n;
-};
-
-static void tmp_keep_close(struct tmp_keep *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		close(k->fd[i]);
-}
-
-static int tmp_keep_add(struct tmp_keep *k, const char *at, const char *real)
-{
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->path[i], at))
-			return 0;
-	if (k->n == TMP_KEEP_MAX)
-		return -E2BIG;
-	snprintf(k->path[k->n], PATH_MAX, "%s", at);
-	k->fd[k->n] = open(real, O_PATH | O_CLOEXEC);
-	if (k->fd[k->n] < 0)
-		return -errno;
-	k->n++;
-	return 0;
-}
-
-/* The file as named (its directory resolved, its last component not) and as resolved: QEMU
- * opens the first and reaches the second; each under /tmp must exist in the private one. */
-static int tmp_keep_find(const struct ih_jail_cfg *cfg, struct tmp_keep *k)
-{
-	char real[PATH_MAX], dir[PATH_MAX], named[PATH_MAX + NAME_MAX + 2];
-
-	for (const char *const *p = cfg->ro_paths; p && *p; p++) {
-		const char *slash = strrchr(*p, '/');
-		int r = 0;
-
-		if (!realpath(*p, real))
-			return -errno;
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - *p) : 1, slash ? *p : ".");
-		if (!realpath(dir[0] ? dir : "/", dir))
-			return -errno;
-		snprintf(named, sizeof(named), "%s/%s", strcmp(dir, "/") ? dir : "",
-			 slash ? slash + 1 : *p);
-		if (!strncmp(named, "/tmp/", 5) && strlen(named) < PATH_MAX)
-			r = tmp_keep_add(k, named, real);
-		if (r == 0 && !strncmp(real, "/tmp/", 5))
-			r = tmp_keep_add(k, real, real);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Creates the directories leading to path and an empty file or directory in its place. */
-static int make_mount_point(char *path, int fd)
-{
-	struct stat st;
-	int f;
-
-	for (char *s = strchr(path + 5, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		f = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-		*s = '/';
-		if (f < 0)
-			return f;
-	}
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-	f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (f < 0)
-		return -errno;
-	close(f);
-	return 0;
-}
-
-static int bind_ro(int fd, const char *dst)
-{
-	const unsigned long ro =
-		MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	char src[64];
-
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0 || mount(NULL, dst, NULL, ro, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-/* An empty, read-only /tmp (but for the image files under it): no shared scratch space. */
+/* Both need the new mount namespace: without it they would change the host's mounts. */
 static int step_tmp(struct child *c)
 {
-	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	__attribute__((cleanup(tmp_keep_close))) struct tmp_keep keep = { .n = 0 };
-	int r;
-
 	if (!(c->applied & IH_JAIL_BIT(IH_JAIL_MNTNS)))
 		return -EOPNOTSUPP;
-	r = tmp_keep_find(c->cfg, &keep);
-	if (r < 0)
-		return r;
-	if (mount("tmpfs", "/tmp", "tmpfs", fl, "size=64k,mode=0755") < 0)
-		return -errno;
-	for (size_t i = 0; i < keep.n; i++) {
-		r = make_mount_point(keep.path[i], keep.fd[i]);
-		if (r == 0)
-			r = bind_ro(keep.fd[i], keep.path[i]);
-		if (r < 0)
-			return r;
-	}
-	return mount(NULL, "/tmp", NULL, MS_REMOUNT | MS_RDONLY | fl, NULL) < 0 ? -errno : 0;
+	return ih_jail_private_tmp(c->cfg);
 }
 
-/* Binds the host's device node (held open as fd) onto an empty file in the new /dev. */
-static int bind_dev(int fd, const char *name)
-{
-	char src[64], dst[64];
-	int f;
-
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	snprintf(dst, sizeof(dst), "/dev/%s", name);
-	f = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (f < 0)
-		return -errno;
-	close(f);
-	return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
-}
-
-/* /dev becomes a read-only tmpfs holding null, urandom and (with KVM) kvm. */
 static int step_dev(struct child *c)
 {
-	cleanup_fd int null_fd = open("/dev/null", O_PATH | O_CLOEXEC);
-	cleanup_fd int rand_fd = open("/dev/urandom", O_PATH | O_CLOEXEC);
-	cleanup_fd int kvm_fd = c->cfg->use_kvm ? open("/dev/kvm", O_PATH | O_CLOEXEC) : -1;
-	int r;
-
 	if (!(c->applied & IH_JAIL_BIT(IH_JAIL_MNTNS)))
 		return -EOPNOTSUPP;
-	if (null_fd < 0 || rand_fd < 0 || (c->cfg->use_kvm && kvm_fd < 0))
-		return -ENOENT;
-	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=4k,mode=0755") < 0)
-		return -errno;
-	r = bind_dev(null_fd, "null");
-	if (r == 0)
-		r = bind_dev(rand_fd, "urandom");
-	if (r == 0 && kvm_fd >= 0)
-		r = bind_dev(kvm_fd, "kvm");
-	if (r < 0)
-		return r;
-	if (symlink("/proc/self/fd", "/dev/fd") < 0)
-		return -errno;
-	if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
-		return -errno;
-	return 0;
+	return ih_jail_private_dev(c->cfg);
 }
 
 static int limit(int resource, rlim_t want)

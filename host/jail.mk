@@ -1,8 +1,12 @@
-# The VMM jail (host/jail*.c): confines every QEMU the launcher starts. Its tests jail a small
-# helper (unit, also under ASan+UBSan) and a real QEMU under TCG (VM test); the bench times
-# QEMU's cold start with and without the jail.
+# The VMM jail: confines every QEMU the launcher starts. jail.c forks and applies the layers
+# in order, jail_mount.c the private /tmp and /dev, jail_landlock.c the Landlock rules (the
+# paths QEMU reads are data: jail_ro_paths.def), jail_cgroup.c the per-VM cgroup v2 leaf,
+# jail_measure.c reads what is in force from /proc; jail_qemu.c and jail_vm.c connect it to
+# the launcher (--jail, --cgroup-root), jail_doctor.c to `ih-vm doctor --host`.
+# Tests: a small helper jailed (unit, also under ASan+UBSan), a real QEMU under TCG, the guest
+# booted and an image decoded jailed (VM tests); the bench: cold start, jailed vs --jail=off.
 JAIL_SRCS := host/jail.c host/jail_cgroup.c host/jail_landlock.c host/jail_measure.c host/jail_qemu.c \
-	host/jail_vm.c host/jail_doctor.c
+	host/jail_mount.c host/jail_vm.c host/jail_doctor.c
 IHVM_SRCS += $(JAIL_SRCS)
 DEB_PKGS += qemu-system-x86 libc6-dev netpbm
 

@@ -27,6 +27,10 @@ int ih_jail_cgroup_create(const struct ih_jail_cfg *cfg, char *ret_path, size_t 
 int ih_jail_cgroup_enter(const char *leaf);
 void ih_jail_cgroup_remove(const char *leaf);
 
+/* jail_mount.c: in the child, inside its new mount namespace. */
+int ih_jail_private_tmp(const struct ih_jail_cfg *cfg);
+int ih_jail_private_dev(const struct ih_jail_cfg *cfg);
+
 /* jail_landlock.c: the highest ABI, or -ENOSYS / -EOPNOTSUPP when Landlock is absent. */
 int ih_jail_landlock_abi(void);
 /* Restricts the calling process: exe may run, cfg's files and QEMU's own may be read, the
