@@ -7,7 +7,7 @@ IHVM_SRCS += host/doctor_host.c host/doctor_tap.c host/vm.c host/vm_qemu.c host/
 # Unit tests (include flags from doctor/doctor.mk): the TAP relay against a hostile guest, the host checks against a fake host.
 DOCTOR_HOST_TEST_SRCS := tests/doctor/host_test.c host/doctor_tap.c host/doctor_host.c \
 	host/accel.c host/jail_doctor.c host/jail.c host/jail_cgroup.c host/jail_landlock.c \
-	host/jail_measure.c
+	host/jail_measure.c host/jail_mount.c
 $(HOSTOUT)/tests/doctor/host_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(DOCTOR_HOST_TEST_SRCS))
 	$(CC) $(LDFLAGS_HOST) -o $@ $^
 $(ASANOUT)/tests/doctor/host_test: $(patsubst %.c,$(ASANOUT)/%.o,$(DOCTOR_HOST_TEST_SRCS))
