@@ -20,7 +20,7 @@ $(GEN)/seccomp_policy.c: guest/seccomp.policy guest/gen-seccomp.awk
 # Unit tests of the library, each built twice: hardened and under ASan+UBSan.
 DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
 DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
-DECODER_TESTS := test_proto test_escape test_decode
+DECODER_TESTS := test_proto test_escape test_decode test_degraded
 CORPUS_SRCS := tests/corpus/corpus.c
 UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
 

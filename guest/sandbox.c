@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -360,15 +361,30 @@ static int child_prepare(struct child *c, const struct ih_sandbox_cfg *cfg, int 
 	return 0;
 }
 
+/* Reads the report, or gives up after IH_SANDBOX_SETUP_MS: -ETIMEDOUT, or read's result. */
+static ssize_t read_report(int fd, struct setup_report *r)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int p;
+
+	do
+		p = poll(&pfd, 1, IH_SANDBOX_SETUP_MS);
+	while (p < 0 && errno == EINTR);
+	if (p == 0)
+		return -ETIMEDOUT;
+	do
+		n = read(fd, r, sizeof(*r));
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /* Reads the child's setup report; a failed setup leaves no child behind. */
 static int await_setup(pid_t pid, int pidfd, int fd, struct ih_sandbox_report *rep)
 {
 	struct setup_report r;
-	ssize_t n;
+	ssize_t n = read_report(fd, &r);
 
-	do
-		n = read(fd, &r, sizeof(r));
-	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(r) && r.step == IH_STEP_NONE) {
 		rep->layers |= r.layers;
 		return 0;
@@ -378,7 +394,7 @@ static int await_setup(pid_t pid, int pidfd, int fd, struct ih_sandbox_report *r
 		rep->err = r.err;
 	} else {
 		rep->step = IH_STEP_REPORT;
-		rep->err = EPROTO;
+		rep->err = n == -ETIMEDOUT ? ETIMEDOUT : EPROTO;
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

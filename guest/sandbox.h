@@ -30,6 +30,9 @@
 /* The most fds a child may keep. */
 #define IH_SANDBOX_MAX_FDS 8
 
+/* How long the setup may take before the child is killed (IH_STEP_REPORT, ETIMEDOUT). */
+#define IH_SANDBOX_SETUP_MS 10000
+
 /* Setup steps, in order; a failure names the one that failed. */
 enum ih_sandbox_step {
 	IH_STEP_NONE = 0,

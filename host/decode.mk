@@ -10,4 +10,5 @@ tests/decoder/test_cli.sh: $(HOSTOUT)/ih-vm $(HOSTOUT)/tests/corpus/gen-corpus
 # The same, dropped to uid 65534 when run as root.
 UNIT_TESTS += tests/decoder/test_unpriv.sh
 tests/decoder/test_unpriv.sh: $(HOSTOUT)/ih-vm $(HOSTOUT)/tests/corpus/gen-corpus \
-	$(HOSTOUT)/tests/decoder/test_escape $(HOSTOUT)/tests/decoder/test_decode
+	$(HOSTOUT)/tests/decoder/test_escape $(HOSTOUT)/tests/decoder/test_decode \
+	$(HOSTOUT)/tests/decoder/test_degraded

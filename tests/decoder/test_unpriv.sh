@@ -27,7 +27,7 @@ if ! command -v setpriv >/dev/null; then
 fi
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
-for t in test_escape test_decode; do
+for t in test_escape test_decode test_degraded; do
 	out=$(as_nobody "build/host/tests/decoder/$t" 2>&1)
 	rc=$?
 	fails=$(printf '%s\n' "$out" | grep -c '^not ok')
