@@ -50,3 +50,9 @@ fuzz-vsock: $(BUILD)/fuzz/fuzz_vsock $(BUILD)/fuzz/vsock_seeds
 	$(BUILD)/fuzz/vsock_seeds $(BUILD)/fuzz/corpus-vsock
 	$(BUILD)/fuzz/fuzz_vsock -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		$(BUILD)/fuzz/corpus-vsock
+
+# make bench: vsock throughput both ways next to an in-guest pipe and memcpy, same boot.
+BENCHES += $(HOSTOUT)/tests/bench_vsock
+$(HOSTOUT)/tests/bench_vsock: $(HOSTOUT)/tests/bench_vsock.o $(VSOCK_VM_OBJS) \
+		| $(OUT)/rootfs-test.squashfs
+	$(CC) $(LDFLAGS_HOST) -o $@ $(filter %.o,$^) -lpthread

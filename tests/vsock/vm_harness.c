@@ -28,7 +28,7 @@ static void log_line(void *opaque, const char *line)
 	fprintf(stderr, "backend: %s\n", line);
 }
 
-/* $IH_IMAGE_DIR, else build/<arch> beside build/host/tests/vsock/ where this test lives. */
+/* $IH_IMAGE_DIR, else build/<arch> beside build/host/tests/ where this program lives. */
 static int find_image(struct vm *vm)
 {
 	char exe[900];
@@ -41,7 +41,7 @@ static int find_image(struct vm *vm)
 	if (n <= 0)
 		return -ENOENT;
 	exe[n] = 0;
-	cut = strstr(exe, "/host/tests/vsock/");
+	cut = strstr(exe, "/host/tests/");
 	if (!cut)
 		return -ENOENT;
 	*cut = 0;
