@@ -75,7 +75,8 @@ int main(void)
 	err = vm_vsock(&vm, VSOCK_TEST_PORT, &listen_fd);
 	err = err ?: vm_start(&vm);
 	err = err ?: serve(&vm, listen_fd);
-	err = vm_finish(&vm) ?: err;
+	if (vm_finish(&vm) < 0 && !err)
+		err = -ECHILD;
 	close(listen_fd);
 	if (err || !vm_console_line(&vm, "IH-VSOCK-BENCH ", line, sizeof(line)) ||
 	    sscanf(line, "IH-VSOCK-BENCH g2h=%lf h2g=%lf pipe=%lf memcpy=%lf", &g2h, &h2g, &pipe,
