@@ -68,7 +68,7 @@ struct child_step {
 	int (*run)(struct child *c);
 };
 
-static int sorted_insert(int *fds, size_t n, int fd)
+static void sorted_insert(int *fds, size_t n, int fd)
 {
 	size_t i = n;
 
@@ -77,7 +77,6 @@ static int sorted_insert(int *fds, size_t n, int fd)
 		i--;
 	}
 	fds[i] = fd;
-	return 0;
 }
 
 static int step_close_fds(struct child *c)
