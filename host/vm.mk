@@ -23,3 +23,14 @@ $(HOSTOUT)/tests/e2e/batch_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/batc
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
 VM_TESTS += $(HOSTOUT)/tests/e2e/corpus_vm_test $(HOSTOUT)/tests/e2e/faults_vm_test \
 	$(HOSTOUT)/tests/e2e/batch_vm_test
+
+# make demo: the README's run command. Generates a sample photo-sized JPEG (netpbm and
+# libjpeg-turbo-progs, both in DEB_PKGS), decodes it inside the microVM into a PNG and says
+# where it went.
+DEMO_DIR := $(BUILD)/demo
+demo: image $(HOSTOUT)/ih-vm
+	@mkdir -p $(DEMO_DIR)
+	ppmpat -camo -randomseed=7 1024 768 | cjpeg -quality 90 >$(DEMO_DIR)/sample.jpg
+	$(HOSTOUT)/ih-vm decode --verbose -o $(DEMO_DIR)/sample.png $(DEMO_DIR)/sample.jpg
+	@echo "demo: $(DEMO_DIR)/sample.jpg was decoded inside the hardened microVM into" \
+		"$(abspath $(DEMO_DIR)/sample.png)"
