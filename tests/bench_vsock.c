@@ -72,7 +72,7 @@ int main(void)
 		printf("bench_vsock: skipped: %s\n", why);
 		return 0;
 	}
-	err = vm_vsock(&vm, VSOCK_TEST_PORT, &listen_fd);
+	err = vm_vsock(&vm, IH_VSOCK_USER, VSOCK_TEST_PORT, &listen_fd);
 	err = err ?: vm_start(&vm);
 	err = err ?: serve(&vm, listen_fd);
 	if (vm_finish(&vm) < 0 && !err)

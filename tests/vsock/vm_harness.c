@@ -77,14 +77,37 @@ int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const 
 	return 0;
 }
 
-int vm_vsock(struct vm *vm, unsigned int port, int *ret_listen_fd)
+/* QEMU's argv plus the kernel vhost-vsock device, then the plain spawn. */
+static int spawn_kernel_vsock(const struct ih_qemu_spawn_req *req, void *ctx, pid_t *ret_pid)
+{
+	static char dev[] = "-device", arg[64];
+	char *argv[IH_QEMU_ARGV_MAX + 2];
+	struct ih_qemu_spawn_req r = *req;
+	size_t n = 0;
+
+	(void)ctx;
+	while (req->argv[n] && n < IH_QEMU_ARGV_MAX) {
+		argv[n] = req->argv[n];
+		n++;
+	}
+	snprintf(arg, sizeof(arg), "vhost-vsock-device,guest-cid=%d", VM_CID);
+	argv[n++] = dev;
+	argv[n++] = arg;
+	argv[n] = NULL;
+	r.argv = argv;
+	return ih_qemu_spawn_plain(&r, NULL, ret_pid);
+}
+
+int vm_vsock(struct vm *vm, enum ih_vsock_kind kind, unsigned int port, int *ret_listen_fd)
 {
 	int err;
 
 	ih_vsock_set_log(log_line, NULL);
-	err = ih_vsock_new(IH_VSOCK_USER, VM_CID, &vm->qemu_fd, &vm->vsock);
+	err = ih_vsock_new(kind, VM_CID, &vm->qemu_fd, &vm->vsock);
 	if (err < 0)
 		return err;
+	if (kind == IH_VSOCK_KERNEL)
+		vm->opts.spawn = spawn_kernel_vsock;
 	vm->opts.vsock_chardev_fd = vm->qemu_fd;
 	return ih_vsock_listen(vm->vsock, port, ret_listen_fd);
 }

@@ -36,8 +36,11 @@ struct vm {
  */
 int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const char **why);
 
-/* Creates the vsock backend and listens on port; *ret_listen_fd. 0 or -errno. */
-int vm_vsock(struct vm *vm, unsigned int port, int *ret_listen_fd);
+/*
+ * Creates the vsock transport of kind and listens on port; *ret_listen_fd. For
+ * IH_VSOCK_KERNEL, QEMU also gets `-device vhost-vsock-device,guest-cid=VM_CID`. 0 or -errno.
+ */
+int vm_vsock(struct vm *vm, enum ih_vsock_kind kind, unsigned int port, int *ret_listen_fd);
 
 /* Starts QEMU in the thread. 0 or -errno. */
 int vm_start(struct vm *vm);
