@@ -81,12 +81,12 @@ int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const 
 static int spawn_kernel_vsock(const struct ih_qemu_spawn_req *req, void *ctx, pid_t *ret_pid)
 {
 	static char dev[] = "-device", arg[64];
-	char *argv[IH_QEMU_ARGV_MAX + 2];
+	char *argv[IH_QEMU_ARGV_MAX + 3];
 	struct ih_qemu_spawn_req r = *req;
 	size_t n = 0;
 
 	(void)ctx;
-	while (req->argv[n] && n < IH_QEMU_ARGV_MAX) {
+	while (n < IH_QEMU_ARGV_MAX && req->argv[n]) {
 		argv[n] = req->argv[n];
 		n++;
 	}
