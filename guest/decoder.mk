@@ -45,3 +45,20 @@ BENCHES += $(HOSTOUT)/tests/bench_decode
 $(HOSTOUT)/tests/bench_decode: $(HOSTOUT)/tests/bench_decode.o $(DECODE_OBJS) \
 		$(HOSTOUT)/tests/corpus/corpus.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+
+# libFuzzer target over the decoders and the protocol parsers (clang, in-process, no
+# sandbox so that ASan sees everything): `make fuzz-decode FUZZ_SECONDS=N`, and a short
+# run among the unit tests (tests/decoder/fuzz_decode.test).
+FUZZ_DECODE_SRCS := tests/decoder/fuzz_decode.c guest/decode.c guest/png_decode.c \
+	guest/jpeg_decode.c guest/proto.c $(GEN)/limits_default.c
+$(BUILD)/fuzz/fuzz_decode: $(FUZZ_DECODE_SRCS) guest/decode.h guest/proto.h
+	@mkdir -p $(@D)
+	clang -std=gnu17 -g -O1 -Iguest -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(filter %.c,$^) -lpng16 -ljpeg -lz -lm
+UNIT_TESTS += tests/decoder/fuzz_decode.test
+tests/decoder/fuzz_decode.test: $(BUILD)/fuzz/fuzz_decode $(HOSTOUT)/tests/corpus/gen-corpus
+
+.PHONY: fuzz-decode
+fuzz: fuzz-decode
+fuzz-decode: $(BUILD)/fuzz/fuzz_decode $(HOSTOUT)/tests/corpus/gen-corpus
+	IH_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/decoder/fuzz_decode.test
