@@ -230,6 +230,8 @@ static void decode_one(struct ih_backend *b, const struct ih_decode_opts *o, uin
 		return;
 	}
 	r = b->ops->decode(b, &o->limits, o->flags, in, len, &d);
+	/* The next image's decoder starts from a copy of this process: leave it nothing. */
+	explicit_bzero(in, len);
 	if (r < 0)
 		fail(res, IH_EXIT_SYSTEM, NULL, "%s backend failed: %s", b->ops->name,
 		     strerror(-r));
