@@ -365,6 +365,52 @@ static void test_broken_ring(void)
 	tap_ok(device_works(GPORT + 24), "restarting the ring with SET_VRING_BASE recovers it");
 }
 
+/* A guest flooding the ring with bad chains cannot flood the launcher's log. */
+static void test_log_rate(void)
+{
+	uint16_t d = FG_QNUM - 8;
+	int lines = 0;
+	char *p;
+
+	sleep(1); /* a fresh rate window */
+	logged("");
+	fg_desc(&g, 1, d, FG_MEM_SIZE, VSOCK_HDR_LEN, 0, 0);
+	for (int i = 0; i < 200; i++)
+		fg_avail_add(&g, 1, d);
+	fg_tx_wait(&g, 2000);
+	pthread_mutex_lock(&log_lock);
+	for (p = log_buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	pthread_mutex_unlock(&log_lock);
+	tap_ok(lines >= 10 && lines <= 60,
+	       "200 malformed chains in a burst log %d lines (limit 50/s)", lines);
+}
+
+/* A master breaking the protocol stops that device, not the launcher. */
+static void test_bad_master(void)
+{
+	struct ih_vsock *v = NULL;
+	uint32_t st[2] = { 0, 1000 }; /* queue size not a power of two */
+	int qfd = -1, fd = -1, lfd = -1;
+	char c;
+
+	if (ih_vsock_new(IH_VSOCK_USER, CID, &qfd, &v) < 0) {
+		tap_ok(0, "second backend started");
+		return;
+	}
+	sleep(1); /* out of the previous test's rate-limited second */
+	logged("");
+	send(qfd, (uint32_t[]){ 8, 1, 8 }, 12, MSG_NOSIGNAL);
+	send(qfd, st, sizeof(st), MSG_NOSIGNAL);
+	tap_ok(wait_readable(qfd, 2000) && recv(qfd, &c, 1, 0) == 0 && logged("SET_VRING_NUM"),
+	       "malformed vhost-user request: logged, device closed");
+	tap_ok(ih_vsock_connect(v, 9, &fd) == -ENOTCONN && ih_vsock_listen(v, 1, &lfd) == 0,
+	       "the API keeps answering after the device failed (-ENOTCONN, listen works)");
+	close(lfd);
+	close(qfd);
+	ih_vsock_free(v);
+}
+
 static void *connect_thread(void *arg)
 {
 	int *fd = arg, err = ih_vsock_connect(vs, GPORT + 10, fd);
@@ -454,6 +500,8 @@ int main(void)
 	tap_ok(device_works(GPORT + 25),
 	       "device still works after the malformed rings and packets");
 	test_broken_ring();
+	test_log_rate();
+	test_bad_master();
 	tap_ok(fg_remap(&g) == 0 && device_works(GPORT + 26),
 	       "second SET_MEM_TABLE (new memfd) re-maps guest memory; data still flows");
 	test_teardown();
