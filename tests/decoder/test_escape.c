@@ -126,6 +126,20 @@ static int body_huge_malloc(void *arg, uint32_t layers)
 	return report(arg, got);
 }
 
+#if defined(__x86_64__)
+/* A 32-bit getpid through int 0x80: the foreign-architecture path around a 64-bit filter. */
+static int body_i386_syscall(void *arg, uint32_t layers)
+{
+	long ret = 20; /* __NR_getpid on i386 */
+
+	(void)layers;
+	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+	errno = ret < 0 ? (int)-ret : 0;
+	return report(arg, ret > 0);
+}
+
+#endif
+
 static int body_spin(void *arg, uint32_t layers)
 {
 	volatile unsigned long n = 0;
@@ -265,6 +279,28 @@ static void test_controls(struct probe *p)
 	unlink(p->path);
 }
 
+#if defined(__x86_64__)
+static void test_foreign_arch(struct probe *p)
+{
+	struct outcome o = run(NOTHING_BUT_NS, body_i386_syscall, p);
+
+	if (o.spawned != 0 || o.err != 0) {
+		tap_skip("this kernel has no i386 syscall entry (%s)", how(o));
+		return;
+	}
+	tap_ok(1, "control: without seccomp an i386 getpid via int 0x80 works");
+	o = run(IH_LAYER_ALL, body_i386_syscall, p);
+	tap_ok(o.spawned == 0 && o.sig == SIGSYS,
+	       "full sandbox: an i386 system call (foreign architecture) is killed (%s)", how(o));
+}
+#else
+static void test_foreign_arch(struct probe *p)
+{
+	(void)p;
+	tap_skip("the foreign-architecture probe is written for x86_64");
+}
+#endif
+
 int main(void)
 {
 	struct probe p = { .parent = getpid() };
@@ -280,6 +316,7 @@ int main(void)
 	test_full_sandbox(&p);
 	test_landlock_only(&p);
 	test_controls(&p);
+	test_foreign_arch(&p);
 	test_cpu_limit(&p);
 	unlink(p.path);
 	rmdir(dir);
