@@ -1,5 +1,6 @@
 /* ih-vm: the launcher's entry point. It only picks the subcommand; each lives in cmd_*.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -24,15 +25,20 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f,
-		"\n--arch boots the guest image of that architecture (default: this host's).\n"
+		"\n--arch boots the guest image of that architecture (default: $IH_ARCH, else\n"
+		"this host's).\n"
 		"'ih-vm COMMAND --help' describes each command.\n"
 		"exit codes: 0 ok, 1 image rejected or check failed, 2 usage, 3 system failure\n");
 }
 
-/* A leading --arch=NAME (or --arch NAME) selects the guest; *ret_skip counts its words. */
+/*
+ * A leading --arch=NAME (or --arch NAME) selects the guest, else $IH_ARCH when set (so a
+ * whole test suite can run against the other architecture's image); *ret_skip counts the
+ * option's words.
+ */
 static int parse_arch(int argc, char **argv, int *ret_skip)
 {
-	const char *name = NULL;
+	const char *name = getenv("IH_ARCH");
 	enum ih_arch arch;
 
 	*ret_skip = 0;
@@ -46,7 +52,8 @@ static int parse_arch(int argc, char **argv, int *ret_skip)
 	if (!name)
 		return 0;
 	if (ih_arch_parse(name, &arch) < 0) {
-		fprintf(stderr, "ih-vm: unknown --arch '%s' (x86_64 or arm64)\n", name);
+		fprintf(stderr, "ih-vm: unknown %s '%s' (x86_64 or arm64)\n",
+			*ret_skip ? "--arch" : "IH_ARCH", name);
 		return -1;
 	}
 	ih_arch_select(arch);
