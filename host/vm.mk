@@ -1,6 +1,8 @@
 # The vm backend of `ih-vm decode` (host/backend_vm.c is listed by host/decode.mk): the VM's
 # life, the QEMU start, and the protocol client with its unit test against a fake guest.
 IHVM_SRCS += host/vm.c host/vm_client.c host/vm_qemu.c
+# djpeg (the e2e tests' native JPEG decode), ppmpat and cjpeg (make demo's sample image).
+DEB_PKGS += libjpeg-turbo-progs netpbm
 
 VM_CLIENT_TEST_SRCS := tests/e2e/vm_client_test.c host/vm_client.c guest/proto.c \
 	$(BUILD)/gen/limits_default.c
