@@ -498,6 +498,7 @@ const struct corpus_hostile corpus_hostile[] = {
 	{ "png-truncated.png", "truncated" },
 	{ "png-idat-stream-cut-short.png", "png" },
 	{ "png-bad-crc-idat.png", "crc" },
+	{ "png-bad-adler32.png", "data check" },
 	{ "png-bad-crc-text.png", "crc" },
 	{ "png-huge-iccp-2MiB.png", "iccp" },
 	{ "png-huge-ztxt-2MiB.png", "ztxt" },
@@ -546,9 +547,15 @@ static int png_head(struct buf *b, uint32_t w, uint32_t h)
 	return png_chunk(b, "IHDR", ihdr, 13, 0);
 }
 
-/* zlib stream of `zeros` zero bytes (only its first half if half), made without holding
- * them all. */
-static int zlib_zeros(size_t zeros, int half, struct buf *out)
+/* What a hostile file does to its zlib stream. */
+enum zlib_damage {
+	ZLIB_INTACT = 0,
+	ZLIB_CUT_IN_HALF,
+	ZLIB_BAD_ADLER32, /* the stream's checksum is off by one bit */
+};
+
+/* zlib stream of `zeros` zero bytes, damaged as asked, made without holding them all. */
+static int zlib_zeros(size_t zeros, enum zlib_damage damage, struct buf *out)
 {
 	static const uint8_t zero[65536];
 	uint8_t chunk[65536];
@@ -574,16 +581,18 @@ static int zlib_zeros(size_t zeros, int half, struct buf *out)
 			break;
 	}
 	deflateEnd(&z);
-	if (r == 0 && half)
+	if (r == 0 && damage == ZLIB_CUT_IN_HALF)
 		out->len /= 2;
+	if (r == 0 && damage == ZLIB_BAD_ADLER32)
+		out->p[out->len - 1] ^= 1;
 	return r;
 }
 
-/* IDAT inflating to `zeros` bytes (its zlib stream cut in half if half), then IEND. */
-static int png_tail(struct buf *b, size_t zeros, int half, int bad_idat_crc)
+/* IDAT inflating to `zeros` bytes (its zlib stream damaged as asked), then IEND. */
+static int png_tail(struct buf *b, size_t zeros, enum zlib_damage damage, int bad_idat_crc)
 {
 	struct buf z = { 0 };
-	int r = zlib_zeros(zeros, half, &z);
+	int r = zlib_zeros(zeros, damage, &z);
 
 	if (r == 0)
 		r = png_chunk(b, "IDAT", z.p, (uint32_t)z.len, bad_idat_crc);
@@ -647,7 +656,9 @@ static int hostile_png(const char *name, struct buf *b)
 		return r;
 	}
 	if (!strcmp(name, "png-idat-stream-cut-short.png"))
-		return png_head(b, 64, 64) ?: png_tail(b, gray_bytes(64, 64), 1, 0);
+		return png_head(b, 64, 64) ?: png_tail(b, gray_bytes(64, 64), ZLIB_CUT_IN_HALF, 0);
+	if (!strcmp(name, "png-bad-adler32.png"))
+		return png_head(b, 16, 16) ?: png_tail(b, gray_bytes(16, 16), ZLIB_BAD_ADLER32, 0);
 	if (!strcmp(name, "png-bad-crc-idat.png"))
 		return png_head(b, 16, 16) ?: png_tail(b, gray_bytes(16, 16), 0, 1);
 	if (!strcmp(name, "png-bad-crc-text.png"))
