@@ -133,7 +133,7 @@ static int start_qemu(struct ih_vm *vm, const struct ih_vm_cfg *cfg)
 {
 	int qemu_fd = -1, r;
 
-	r = ih_vsock_new(cfg->vsock, 3, &qemu_fd, &vm->vsock);
+	r = ih_vsock_new(cfg->vsock, ih_vm_guest_cid(cfg->vsock), &qemu_fd, &vm->vsock);
 	if (r < 0)
 		return r;
 	r = ih_vsock_listen(vm->vsock, IH_VSOCK_PORT, &vm->listen_fd);

@@ -103,6 +103,11 @@ void ih_vm_qemu_release(struct ih_vm_cfg *cfg)
 	cfg->qemu = NULL;
 }
 
+uint32_t ih_vm_guest_cid(enum ih_vsock_kind kind)
+{
+	return kind == IH_VSOCK_KERNEL ? 3 + (uint32_t)getpid() : 3;
+}
+
 /* The console goes to the log file, or nowhere: an fd for QEMU's stdout and stderr. */
 static int open_console(const struct ih_vm_cfg *cfg)
 {
@@ -114,6 +119,25 @@ static int open_console(const struct ih_vm_cfg *cfg)
 		fd = open(cfg->console_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
 			  0600);
 	return fd < 0 ? -errno : fd;
+}
+
+/* The kernel's vhost-vsock: no backend socket, the guest's CID set on the device. */
+static int add_kernel_vsock(struct ih_qemu_argv *a)
+{
+	char dev[48];
+	size_t len;
+
+	snprintf(dev, sizeof(dev), "vhost-vsock-device,guest-cid=%u",
+		 ih_vm_guest_cid(IH_VSOCK_KERNEL));
+	len = strlen(dev) + 1;
+	if (a->argc + 2 >= IH_QEMU_ARGV_MAX || a->used + len > sizeof(a->buf))
+		return -E2BIG;
+	memcpy(a->buf + a->used, dev, len);
+	a->argv[a->argc++] = (char *)"-device";
+	a->argv[a->argc++] = a->buf + a->used;
+	a->argv[a->argc] = NULL;
+	a->used += len;
+	return 0;
 }
 
 static int build_argv(const struct ih_vm_cfg *cfg, int chardev_fd, struct ih_qemu_argv *ret)
@@ -137,15 +161,7 @@ static int build_argv(const struct ih_vm_cfg *cfg, int chardev_fd, struct ih_qem
 	o.vsock_chardev_fd = chardev_fd;
 	o.qemu_binary = cfg->qemu;
 	r = ih_qemu_argv(&o, ret);
-	if (r < 0 || chardev_fd >= 0)
-		return r;
-	/* The kernel's vhost-vsock: no backend socket, the CID set on the device. */
-	if (ret->argc + 2 >= IH_QEMU_ARGV_MAX)
-		return -E2BIG;
-	ret->argv[ret->argc++] = (char *)"-device";
-	ret->argv[ret->argc++] = (char *)"vhost-vsock-device,guest-cid=3";
-	ret->argv[ret->argc] = NULL;
-	return 0;
+	return r < 0 || chardev_fd >= 0 ? r : add_kernel_vsock(ret);
 }
 
 int ih_vm_qemu_spawn(const struct ih_vm_cfg *cfg, int chardev_fd, pid_t *ret_pid)

@@ -6,6 +6,7 @@
 #ifndef IH_HOST_VM_QEMU_H
 #define IH_HOST_VM_QEMU_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "backend.h"
@@ -21,6 +22,13 @@ int ih_vm_qemu_prepare(const struct ih_backend_opts *opts, struct ih_vm_cfg *cfg
 
 /* Frees what ih_vm_qemu_prepare() allocated in cfg. */
 void ih_vm_qemu_release(struct ih_vm_cfg *cfg);
+
+/*
+ * The guest's CID: 3 with the built-in backend (each VM has its own), else one unique on
+ * this host for the kernel's vhost-vsock (derived from the launcher's pid: --jobs workers
+ * each have their own).
+ */
+uint32_t ih_vm_guest_cid(enum ih_vsock_kind kind);
 
 /*
  * Starts QEMU for cfg in its own process group, with chardev_fd as the vhost-user vsock
