@@ -82,7 +82,7 @@ const char *ih_arch_name(enum ih_arch arch)
 
 const char *ih_kernel_name(enum ih_arch arch)
 {
-	return arch == IH_ARCH_ARM64 ? "Image" : "bzImage";
+	return arch == IH_ARCH_ARM64 ? "Image" : "vmlinux";
 }
 
 /* A directory is an image directory when it holds the kernel and every image file. */

@@ -53,7 +53,11 @@ int ih_image_dir_find(enum ih_arch arch, char *ret_dir, size_t size);
 /* The message for -ENOENT from ih_image_dir_find(), with its Hint, for stderr. */
 const char *ih_image_dir_hint(void);
 
-/* The kernel image's file name inside the image directory ("bzImage", "Image"). */
+/*
+ * The file QEMU boots, inside the image directory: "vmlinux" on x86_64 (the kernel itself,
+ * entered through PVH: no decompressor, measured faster under TCG; the bzImage beside it is
+ * for other boot paths), "Image" on arm64.
+ */
 const char *ih_kernel_name(enum ih_arch arch);
 
 #define IH_QEMU_MAX_EXTRA 8 /* extra kernel command-line tokens */

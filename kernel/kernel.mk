@@ -11,23 +11,31 @@ KERNEL_SRC_STAMP := $(BUILD)/src/.linux-source-6.12.extracted
 KBUILD := $(OUT)/kbuild
 
 # Per architecture: the kernel's ARCH, the cross compiler prefix, the image make builds and
-# where kbuild leaves it.
+# where kbuild leaves it, and the file QEMU boots. On x86_64 that is vmlinux itself (PVH
+# entry, stripped): measured 0.13 s faster per boot under TCG than the bzImage, which skips
+# the decompressor (kernel/README.md); the bzImage is still built and held to its budget.
 ifeq ($(ARCH),x86_64)
 KERNEL_KARCH := x86_64
 KERNEL_CROSS :=
 KERNEL_IMAGE_NAME := bzImage
 KERNEL_IMAGE_SRC := arch/x86/boot/bzImage
+KERNEL_BOOT := $(OUT)/vmlinux
 else ifeq ($(ARCH),arm64)
 KERNEL_KARCH := arm64
 KERNEL_CROSS := aarch64-linux-gnu-
 KERNEL_IMAGE_NAME := Image
 KERNEL_IMAGE_SRC := arch/arm64/boot/Image
+KERNEL_BOOT :=
 endif
 KERNEL_IMAGE := $(OUT)/$(KERNEL_IMAGE_NAME)
 KERNEL_JOBS ?= $(NPROC)
 KERNEL_ARGS = ARCH=$(KERNEL_KARCH) $(if $(KERNEL_CROSS),CROSS_COMPILE=$(KERNEL_CROSS))
+# Two makes running at once in one kbuild tree corrupt it: every kbuild step holds a lock.
+# The kernel's make is called by another name than $(MAKE) so that `make -n` only prints it.
+KERNEL_LOCK = flock $(OUT)/.kbuild.lock
+KERNEL_MAKE = make
 
-IMAGE_FILES += $(KERNEL_IMAGE) $(OUT)/.config $(OUT)/cmdline
+IMAGE_FILES += $(KERNEL_IMAGE) $(KERNEL_BOOT) $(OUT)/.config $(OUT)/cmdline
 
 $(KERNEL_SRC_STAMP): $(KERNEL_TARBALL)
 	rm -rf $(KERNEL_SRC)
@@ -39,13 +47,13 @@ $(KERNEL_SRC_STAMP): $(KERNEL_TARBALL)
 # dropped. The copy in $(OUT) is what make tracks; kbuild may touch its own.
 $(OUT)/.config: kernel/defconfig.$(ARCH) kernel/verify-config $(KERNEL_SRC_STAMP)
 	@mkdir -p $(KBUILD)
-	$(MAKE) --no-print-directory -C $(KERNEL_SRC) O=$(abspath $(KBUILD)) $(KERNEL_ARGS) \
-		KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig >$(KBUILD)/config.log
+	$(KERNEL_LOCK) $(KERNEL_MAKE) --no-print-directory -C $(KERNEL_SRC) O=$(abspath $(KBUILD)) \
+		$(KERNEL_ARGS) KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig >$(KBUILD)/config.log
 	kernel/verify-config $< $(KBUILD)/.config $(KERNEL_SRC)
 	cp $(KBUILD)/.config $@
 
 $(KERNEL_IMAGE): $(OUT)/.config kernel/budget.$(ARCH) kernel/check-size
-	+$(MAKE) --no-print-directory -C $(KBUILD) $(KERNEL_ARGS) -j$(KERNEL_JOBS) \
+	$(KERNEL_LOCK) $(KERNEL_MAKE) --no-print-directory -C $(KBUILD) $(KERNEL_ARGS) -j$(KERNEL_JOBS) \
 		$(KERNEL_IMAGE_NAME)
 	cp $(KBUILD)/$(KERNEL_IMAGE_SRC) $@
 	kernel/check-size $@ kernel/budget.$(ARCH)
@@ -54,6 +62,10 @@ $(KERNEL_IMAGE): $(OUT)/.config kernel/budget.$(ARCH) kernel/check-size
 $(OUT)/tools/gen_init_cpio: $(KERNEL_SRC_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -O2 -o $@ $(KERNEL_SRC)/usr/gen_init_cpio.c
+
+$(OUT)/vmlinux: $(KERNEL_IMAGE)
+	$(KERNEL_CROSS)objcopy --strip-all $(KBUILD)/vmlinux $@
+	@echo "vmlinux (PVH boot image): $$(stat -c %s $@) bytes"
 
 $(OUT)/cmdline: kernel/mkcmdline kernel/cmdline kernel/cmdline.$(ARCH)
 	@mkdir -p $(@D)

@@ -150,7 +150,7 @@ static void test_image_dir(void)
 	setenv("IH_IMAGE_DIR", dir, 1);
 	tap_ok(ih_image_dir_find(IH_ARCH_X86_64, found, sizeof(found)) == -ENOENT,
 	       "IH_IMAGE_DIR without a kernel does not count as an image");
-	write_file("bzImage", "k");
+	write_file("vmlinux", "k");
 	tap_ok(ih_image_dir_find(IH_ARCH_X86_64, found, sizeof(found)) == 0 && !strcmp(found, dir),
 	       "IH_IMAGE_DIR with every image file is found");
 	tap_ok(ih_image_dir_find(IH_ARCH_X86_64, found, 8) == -ENAMETOOLONG,

@@ -14,23 +14,44 @@
 #include <unistd.h>
 
 #include "e2e.h"
+#include "qemu.h"
 
-#if defined(__x86_64__)
-#define ARCH_DIR "x86_64"
-#define KERNEL_FILE "bzImage"
-#else
-#define ARCH_DIR "arm64"
-#define KERNEL_FILE "Image"
-#endif
+/* What an image directory must hold besides its kernel (named by host/qemu.c). */
+static const char *const image_files[] = { "initramfs.cpio.gz", "rootfs.squashfs", "cmdline" };
 
-static const char *const image_files[] = { KERNEL_FILE, "initramfs.cpio.gz", "rootfs.squashfs",
-					   "cmdline" };
+/* Links every file of the built image directory src into e->image. */
+static int link_image(const struct e2e *e, const char *src)
+{
+	char from[4096], to[512];
+	struct dirent *de;
+	DIR *d = opendir(src);
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r == 0 && (de = readdir(d))) {
+		char *real;
+
+		if (de->d_type != DT_REG)
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", src, de->d_name);
+		snprintf(to, sizeof(to), "%s/%s", e->image, de->d_name);
+		real = realpath(from, NULL);
+		if (!real || symlink(real, to) < 0)
+			r = -errno;
+		free(real);
+	}
+	closedir(d);
+	return r;
+}
 
 int e2e_begin(struct e2e *e)
 {
-	const char *src = getenv("E2E_IMAGE_SRC") ? getenv("E2E_IMAGE_SRC") : "build/" ARCH_DIR;
-	char from[4096], to[256], *real;
+	const char *src = getenv("E2E_IMAGE_SRC");
+	char from[4096], dflt[64];
 
+	snprintf(dflt, sizeof(dflt), "build/%s", ih_arch_name(ih_arch_native()));
+	src = src ? src : dflt;
 	e->ihvm = getenv("IHVM") ? getenv("IHVM") : "build/host/ih-vm";
 	if (access(e->ihvm, X_OK) < 0) {
 		printf("ok 1 - # SKIP %s is not built\n1..1\n", e->ihvm);
@@ -47,18 +68,8 @@ int e2e_begin(struct e2e *e)
 	if (!mkdtemp(e->tmp))
 		return -errno;
 	snprintf(e->image, sizeof(e->image), "%s/image", e->tmp);
-	if (mkdir(e->image, 0755) < 0)
-		return -errno;
-	for (size_t i = 0; i < sizeof(image_files) / sizeof(image_files[0]); i++) {
-		snprintf(from, sizeof(from), "%s/%s", src, image_files[i]);
-		real = realpath(from, NULL);
-		snprintf(to, sizeof(to), "%s/%s", e->image, image_files[i]);
-		if (!real || symlink(real, to) < 0) {
-			free(real);
-			return -errno;
-		}
-		free(real);
-	}
+	if (mkdir(e->image, 0755) < 0 || link_image(e, src) < 0)
+		return -errno ? -errno : -EIO;
 	setenv("IH_IMAGE_DIR", e->image, 1);
 	return 0;
 }

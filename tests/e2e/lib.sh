@@ -6,7 +6,7 @@
 IHVM=${IHVM:-build/host/ih-vm}
 case $(uname -m) in
 aarch64) E2E_ARCH=arm64 KERNEL_FILE=Image ;;
-*) E2E_ARCH=x86_64 KERNEL_FILE=bzImage ;;
+*) E2E_ARCH=x86_64 KERNEL_FILE=vmlinux ;;
 esac
 E2E_IMAGE_SRC=${E2E_IMAGE_SRC:-build/$E2E_ARCH}
 
