@@ -21,7 +21,7 @@ $(ASANOUT)/tests/boot/qemu_argv_test: $(ASANOUT)/tests/boot/qemu_argv_test.o \
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^
 
 # VM tests: boot the real image under a hard timeout.
-VM_TESTS += tests/boot/boot.test
+VM_TESTS += tests/boot/boot.test tests/boot/incremental.test
 
 # Boot time next to the floor (same kernel, do-nothing init).
 BENCHES += $(HOSTOUT)/tests/bench_boot
