@@ -13,7 +13,7 @@ $(ASANOUT)/tests/e2e/vm_client_test: $(patsubst %.c,$(ASANOUT)/%.o,$(VM_CLIENT_T
 UNIT_TESTS += $(HOSTOUT)/tests/e2e/vm_client_test $(ASANOUT)/tests/e2e/vm_client_test
 
 # End-to-end VM tests: `ih-vm decode` through the real image under TCG (tests/e2e/).
-E2E_LIB := tests/e2e/e2e.c
+E2E_LIB := tests/e2e/e2e.c host/qemu.c
 $(HOSTOUT)/tests/e2e/corpus_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/corpus_vm_test.c \
 		$(E2E_LIB) tests/corpus/corpus.c)
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm

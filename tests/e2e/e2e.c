@@ -48,9 +48,13 @@ static int link_image(const struct e2e *e, const char *src)
 int e2e_begin(struct e2e *e)
 {
 	const char *src = getenv("E2E_IMAGE_SRC");
+	enum ih_arch arch = ih_arch_native();
 	char from[4096], dflt[64];
 
-	snprintf(dflt, sizeof(dflt), "build/%s", ih_arch_name(ih_arch_native()));
+	/* The launcher boots $IH_ARCH's image when set: the same one is checked here. */
+	if (getenv("IH_ARCH") && ih_arch_parse(getenv("IH_ARCH"), &arch) < 0)
+		arch = ih_arch_native();
+	snprintf(dflt, sizeof(dflt), "build/%s", ih_arch_name(arch));
 	src = src ? src : dflt;
 	e->ihvm = getenv("IHVM") ? getenv("IHVM") : "build/host/ih-vm";
 	if (access(e->ihvm, X_OK) < 0) {
