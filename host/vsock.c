@@ -4,7 +4,9 @@
  * IH_VSOCK_KERNEL is plain AF_VSOCK through /dev/vhost-vsock.
  *
  * The backend is a thread, not a process: it shares nothing with the launcher but the
- * sockets below, so it could move into a seccomp-confined child without changing this API.
+ * sockets below, and it confines itself (no_new_privs and a seccomp allow-list, on that
+ * thread only) before it reads anything QEMU or the guest wrote; ih_vsock_new() fails
+ * when it cannot.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +65,18 @@ static int start_backend(struct ih_vsock *v)
 	return 0;
 }
 
+/* The loop's first record: 0 once it runs confined, else why it could not start. */
+static int wait_ready(struct ih_vsock *v)
+{
+	struct vsock_ctl_rep rep = { 0 };
+	int fd = -1, n = vsock_ctl_recv(v->ctl_fd, &rep, sizeof(rep), 0, &fd);
+
+	closep(&fd);
+	if (n < 0)
+		return n;
+	return (size_t)n == sizeof(rep) ? rep.err : -EPIPE;
+}
+
 static int new_user(struct ih_vsock *v, int *ret_qemu_fd)
 {
 	int vu[2], ctl[2], err;
@@ -81,6 +95,8 @@ static int new_user(struct ih_vsock *v, int *ret_qemu_fd)
 	v->ctl_fd = ctl[0];
 	v->loop_ctl_fd = ctl[1];
 	err = start_backend(v);
+	if (err == 0)
+		err = wait_ready(v);
 	if (err < 0) {
 		close(vu[1]);
 		return err;

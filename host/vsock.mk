@@ -1,8 +1,14 @@
 # The vsock transport of the launcher: built-in vhost-user-vsock backend (and AF_VSOCK).
 VSOCK_SRCS := host/vsock.c host/vsock_loop.c host/vsock_proto.c host/vsock_conn.c \
-	host/vsock_ctl.c host/vsock_log.c host/vhost_user.c host/virtq.c host/vu_mem.c
+	host/vsock_ctl.c host/vsock_log.c host/vhost_user.c host/virtq.c host/vu_mem.c \
+	host/vsock_sandbox.c $(BUILD)/gen/vsock_seccomp_policy.c
 IHVM_SRCS += $(VSOCK_SRCS)
 DEB_PKGS += clang-14 libclang-rt-14-dev
+
+# The backend thread's seccomp allow-list is data: host/vsock_seccomp.policy.
+$(BUILD)/gen/vsock_seccomp_policy.c: host/vsock_seccomp.policy host/gen-vsock-seccomp.awk
+	@mkdir -p $(@D)
+	awk -f host/gen-vsock-seccomp.awk $< > $@
 
 VSOCK_TEST_SRCS := tests/vsock/test_vsock.c tests/vsock/fake_guest.c
 UNIT_TESTS += $(HOSTOUT)/tests/vsock/test_vsock $(ASANOUT)/tests/vsock/test_vsock

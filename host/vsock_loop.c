@@ -11,6 +11,7 @@
 #include "vsock_log.h"
 #include "vsock_loop.h"
 #include "vsock_proto.h"
+#include "vsock_sandbox.h"
 
 #define MAX_EVENTS 32
 
@@ -166,6 +167,11 @@ int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid)
 		err = watch(l->epfd, vu_sock, EPOLLIN, VSOCK_TAG_VU, 0);
 	if (!err)
 		err = watch(l->epfd, ctl_fd, EPOLLIN, VSOCK_TAG_CTL, 0);
+	/* Confined before the first byte from QEMU or the guest is read. */
+	if (!err)
+		err = vsock_sandbox_apply();
+	/* The launcher waits for this: the backend runs confined, or ih_vsock_new() fails. */
+	vsock_ctl_reply(ctl_fd, err, -1);
 	if (!err) {
 		vsock_proto_init(&l->proto, &l->dev, l->epfd, ctl_fd);
 		err = serve(l);

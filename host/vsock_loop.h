@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 /*
- * Serves the vhost-user master on vu_sock and the requests arriving on ctl_fd until ctl_fd
- * reaches end of file. Takes ownership of vu_sock (closes it); ctl_fd stays the caller's.
- * Returns 0, or -errno when the loop could not be set up.
+ * Sets up, confines the calling thread (vsock_sandbox.h) and sends the outcome on ctl_fd
+ * as one vsock_ctl_rep; then serves the vhost-user master on vu_sock and the requests
+ * arriving on ctl_fd until ctl_fd reaches end of file. Takes ownership of vu_sock (closes
+ * it); ctl_fd stays the caller's. Returns 0, or -errno when the loop could not be set up.
  */
 int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid);
 

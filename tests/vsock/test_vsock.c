@@ -7,17 +7,23 @@
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "../tap.h"
 #include "fake_guest.h"
 #include "vsock.h"
+#include "vsock_sandbox.h"
 
 #define CID 42
 #define PORT 1234
@@ -148,6 +154,90 @@ static void test_handshake(void)
 	tap_ok(cid == CID, "GET_CONFIG answers the guest CID (%llu)", (unsigned long long)cid);
 	tap_ok(ih_vsock_listen(vs, PORT, &listen_fd) == 0, "listen on host port %d", PORT);
 	fg_rx_fill(&g, 64);
+}
+
+/* Seccomp mode (0 none, 2 filter) of each thread: *ret_main for the main thread, returns
+ * how many other threads run filtered. */
+static int seccomp_threads(int *ret_main)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int filtered = 0;
+
+	*ret_main = -1;
+	while (d && (e = readdir(d))) {
+		char path[300], line[128];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			int mode;
+
+			if (sscanf(line, "Seccomp: %d", &mode) != 1)
+				continue;
+			if (atoi(e->d_name) == getpid())
+				*ret_main = mode;
+			else
+				filtered += mode == 2;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return filtered;
+}
+
+/* Runs fn in a child confined like the backend thread; returns its wait status. */
+static int confined_child(void (*fn)(void))
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (vsock_sandbox_apply() < 0)
+			_exit(3);
+		fn();
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static void do_open(void)
+{
+	open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void do_mmap_exec(void)
+{
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void do_mmap_rw(void)
+{
+	if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+	    MAP_FAILED)
+		_exit(4);
+}
+
+static void test_sandbox(void)
+{
+	int main_mode, st;
+
+	tap_ok(seccomp_threads(&main_mode) == 1 && main_mode == 0,
+	       "the backend thread runs under its seccomp filter, the main thread does not");
+	st = confined_child(do_open);
+	tap_ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "confined: open() kills (SIGSYS)");
+	st = confined_child(do_mmap_exec);
+	tap_ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	       "confined: an executable mmap kills (SIGSYS)");
+	st = confined_child(do_mmap_rw);
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "confined: a read-write mmap (guest memory) is allowed");
 }
 
 static void test_data(void)
@@ -490,6 +580,7 @@ int main(void)
 	ih_vsock_set_log(capture_log, NULL);
 	fds_before = count_dir("/proc/self/fd");
 	test_handshake();
+	test_sandbox();
 	test_data();
 	test_reset();
 	test_credit_enforced();
