@@ -107,6 +107,7 @@ static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, struct p
 	const uint8_t *p;
 	size_t bps, px;
 	uint8_t *out;
+	bool opaque = true;
 
 	if (!end ||
 	    sscanf((const char *)d, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %u", &w, &h, &depth,
@@ -119,7 +120,7 @@ static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, struct p
 	if ((size_t)(d + n - p) != px * depth * bps || !(out = malloc(px * channels)))
 		return -EINVAL;
 	for (size_t i = 0; i < px; i++) {
-		uint32_t s[4];
+		uint32_t s[4] = { 0 };
 
 		for (unsigned c = 0; c < depth; c++, p += bps) {
 			uint32_t v = bps == 2 ? (uint32_t)p[0] << 8 | p[1] : p[0];
@@ -130,8 +131,12 @@ static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, struct p
 			out[i * channels + c] = (uint8_t)s[depth == 2 ? 0 : c];
 		if (channels == 4)
 			out[i * 4 + 3] = (uint8_t)s[depth - 1];
-		else if (s[depth - 1] != 255)
-			return free(out), -EINVAL;
+		else
+			opaque = opaque && s[depth - 1] == 255;
+	}
+	if (!opaque) {
+		free(out);
+		return -EINVAL;
 	}
 	*ret = (struct pnm){ w, h, channels, out, px * channels };
 	return 0;
