@@ -77,4 +77,26 @@ check "--json prints one record per input with status and layers" \
 	eval 'rc_is 1 --json "$good/png-rgb-8bit.png" "$hostile/empty.bin" &&
 	[ "$(wc -l <"$t/out")" -eq 2 ] && grep -q "\"status\":\"ok\".*\"seccomp\"" "$t/out" &&
 	grep -q "\"status\":\"rejected\",\"reason\":\"empty input\"" "$t/out"'
+policy_lists_allowlist() {
+	"$V" policy >"$t/policy" 2>&1 || return 1
+	local name
+	for name in $(grep -v '^#' guest/seccomp.policy | awk 'NF { print $1 }'); do
+		grep -q "^$name " "$t/policy" || { echo "# policy misses $name"; return 1; }
+	done
+}
+check "ih-vm policy exits 0 here and prints every syscall of guest/seccomp.policy" \
+	policy_lists_allowlist
+landlock_json_complete() {
+	local json abi
+	json=$("$V" policy --landlock-json) || return 1
+	abi=$(printf '%s' "$json" | sed -n 's/^{"abi":\([0-9]*\),.*/\1/p')
+	[ -n "$abi" ] || return 1
+	printf '%s' "$json" | grep -q '"handledAccessFs":\["execute",.*"make_sym"' || return 1
+	[ "$abi" -lt 3 ] || printf '%s' "$json" | grep -q '"truncate"' || return 1
+	[ "$abi" -lt 4 ] || printf '%s' "$json" | grep -q '"handledAccessNet":\["bind_tcp","connect_tcp"\]' || return 1
+	[ "$abi" -lt 5 ] || printf '%s' "$json" | grep -q '"ioctl_dev"' || return 1
+	[ "$abi" -lt 6 ] || printf '%s' "$json" | grep -q '"scoped":\["abstract_unix_socket","signal"\]'
+}
+check "ih-vm policy --landlock-json handles every right of the running Landlock ABI" \
+	landlock_json_complete
 echo "1..$n"
