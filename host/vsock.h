@@ -20,7 +20,9 @@ enum ih_vsock_kind {
 struct ih_vsock;
 
 /*
- * Creates the transport for a guest with CID guest_cid (>= 3). For IH_VSOCK_USER,
+ * Creates the transport for a guest with CID guest_cid (>= 3). IH_VSOCK_USER starts the
+ * backend thread, which confines itself with seccomp before it serves (an error here means
+ * it could not); IH_VSOCK_KERNEL fails with -ENOENT without /dev/vhost-vsock. For IH_VSOCK_USER,
  * *ret_qemu_fd is the socketpair end to hand to QEMU (`-chardev socket,id=..,fd=N`; it is
  * not close-on-exec; close it in the launcher once QEMU has started); for IH_VSOCK_KERNEL
  * it is -1. The backend runs until ih_vsock_free(). Returns 0 or -errno.
@@ -35,11 +37,13 @@ int ih_vsock_new(enum ih_vsock_kind kind, uint64_t guest_cid, int *ret_qemu_fd,
 int ih_vsock_listen(struct ih_vsock *v, uint32_t port, int *ret_fd);
 
 /* Takes the next waiting connection on a listen fd: *ret_fd is the stream. 0 or -errno
- * (-EAGAIN when none is waiting). */
+ * (-EAGAIN when none is waiting, -EPIPE when the backend has stopped). Closing the listen
+ * fd stops listening; guest connects then get RST. */
 int ih_vsock_accept(struct ih_vsock *v, int listen_fd, int *ret_fd);
 
 /* Connects to guest port `port`; 0 with *ret_fd the stream, or -errno (-ECONNRESET when
- * nothing listens there). */
+ * nothing listens there, -ETIMEDOUT when the guest did not answer within 10 s,
+ * -ENOTCONN when QEMU is gone, -EPIPE when the backend has stopped). Blocks until then. */
 int ih_vsock_connect(struct ih_vsock *v, uint32_t port, int *ret_fd);
 
 /* Stops the backend, resets every connection and releases guest memory. NULL is fine. */

@@ -302,6 +302,11 @@ static void conn_emit_data(struct vsock_proto *p, struct vsock_conn *c)
 		max = (uint32_t)(p->chain.in_len - VSOCK_HDR_LEN);
 	if (max > VSOCK_MAX_PAYLOAD)
 		max = VSOCK_MAX_PAYLOAD;
+	if (max == 0) {
+		/* A buffer with room for the header only: no data fits, say where we stand. */
+		rx_put(p, c, &ports, VSOCK_OP_CREDIT_UPDATE, 0, 0);
+		return;
+	}
 	n = virtq_chain_iov(&p->chain, true, VSOCK_HDR_LEN, max, iov, 64);
 	r = readv(c->fd, iov, n);
 	if (r > 0) {
