@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -405,9 +407,12 @@ static void emit_pipe(const struct result *res, void *ctx)
 
 static pid_t start_worker(const struct ih_decode_opts *o, size_t w, int fd)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
+		/* A worker ends with the parent (its vm backend then kills its QEMU). */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(IH_EXIT_SYSTEM);
 		run_share(o, w, o->jobs, emit_pipe, &fd);
 		_exit(0);
 	}

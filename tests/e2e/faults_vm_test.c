@@ -2,9 +2,9 @@
  * `ih-vm decode` when things go wrong around the VM: a missing input, an output directory
  * that cannot be written, QEMU killed in the middle of a decode, a guest that takes a
  * request and never answers (the test-only guest mode serve-hang), and the launcher itself
- * killed by SIGTERM. Each must end with a clear error and the documented exit code, leave
- * no output file, and leave no QEMU behind. (A guest whose answer claims more pixels than
- * allowed is the fake guest of tests/e2e/vm_client_test.c.)
+ * killed by SIGTERM, alone or with --jobs workers. Each must end with a clear error and the
+ * documented exit code, leave no output file, and leave no QEMU behind. (A guest whose answer
+ * claims more pixels than allowed is the fake guest of tests/e2e/vm_client_test.c.)
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -182,6 +182,44 @@ static void test_launcher_killed(struct ctx *c)
 	tap_ok(e2e_no_qemu_left(&c->e), "SIGTERM to the launcher leaves no QEMU");
 }
 
+/* Waits until the console shows text n times: 1 when it did. */
+static int await_console(const struct ctx *c, const char *text, int n, int seconds)
+{
+	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
+
+	for (int i = 0; i < seconds * 20; i++) {
+		char *log = e2e_slurp(c->console, NULL);
+		int seen = log ? e2e_count(log, text) : 0;
+
+		free(log);
+		if (seen >= n)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/* --jobs 2: the workers' VMs both hold a request when the parent gets SIGTERM. */
+static void test_jobs_launcher_killed(struct ctx *c)
+{
+	const char *argv[] = { c->e.ihvm,  "decode", "--jobs=2", "--console-log",
+			       c->console, c->small, c->big,	 NULL };
+	int rc, up;
+	pid_t pid;
+
+	unlink(c->console);
+	setenv("IH_VM_GUEST_MODE", "serve-hang", 1);
+	pid = e2e_start(argv, c->so, c->se, 300);
+	unsetenv("IH_VM_GUEST_MODE");
+	up = pid > 0 && await_console(c, "answering none", 2, 120);
+	if (pid > 0)
+		kill(pid, SIGTERM);
+	rc = pid > 0 ? e2e_wait(pid) : -1;
+	tap_ok(up && rc == 128 + SIGTERM,
+	       "ih-vm --jobs 2 killed by SIGTERM while both VMs hold a request (rc=%d)", rc);
+	tap_ok(e2e_no_qemu_left(&c->e), "SIGTERM to a --jobs launcher leaves no worker's QEMU");
+}
+
 static void test_silent_guest(struct ctx *c)
 {
 	const char *argv[] = {
@@ -217,6 +255,7 @@ int main(void)
 	test_qemu_killed(&c);
 	test_launcher_killed(&c);
 	test_silent_guest(&c);
+	test_jobs_launcher_killed(&c);
 	e2e_end(&c.e);
 	return tap_done();
 }
