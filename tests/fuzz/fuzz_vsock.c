@@ -46,7 +46,7 @@ static void setup_rings(uint8_t flags)
 static void host_side(int listen_fd)
 {
 	static const char hello[300] = "host data";
-	char one;
+	char one = 0;
 	int fd;
 
 	while (vsock_ctl_recv(listen_fd, &one, 1, MSG_DONTWAIT, &fd) > 0 && fd >= 0) {
