@@ -214,34 +214,59 @@ static bool token_ok(const char *t)
 	return true;
 }
 
-/* The image's cmdline file (first line) plus the extra tokens. */
-static int build_cmdline(const struct ih_qemu_opts *opts, char *out, size_t size)
+/* Appends " word" (or "word" to an empty out); -E2BIG when it does not fit. */
+static int append_word(char *out, size_t size, const char *word)
 {
-	char path[PATH_MAX];
+	size_t len = strlen(out), wlen = strlen(word);
+
+	if (!wlen)
+		return 0;
+	if (len + 1 + wlen + 1 > size)
+		return -E2BIG;
+	if (len)
+		out[len++] = ' ';
+	memcpy(out + len, word, wlen + 1);
+	return 0;
+}
+
+/* Appends the first line of the image file name; a missing optional file adds nothing. */
+static int append_image_line(const struct ih_qemu_opts *opts, const char *name, bool required,
+			     char *out, size_t size)
+{
+	char path[PATH_MAX], line[CMDLINE_MAX];
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%s/cmdline", opts->image_dir);
+	snprintf(path, sizeof(path), "%s/%s", opts->image_dir, name);
 	f = fopen(path, "re");
 	if (!f)
-		return -ENOENT;
-	n = fread(out, 1, size - 1, f);
+		return required || errno != ENOENT ? -ENOENT : 0;
+	n = fread(line, 1, sizeof(line) - 1, f);
 	fclose(f);
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	if (n == size - 1)
+	if (n == sizeof(line) - 1)
 		return -E2BIG;
-	for (size_t i = 0; i < opts->n_extra_cmdline; i++) {
-		size_t len = strlen(out);
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	return append_word(out, size, line);
+}
 
-		if (!token_ok(opts->extra_cmdline[i]))
-			return -EINVAL;
-		if (len + 1 + strlen(opts->extra_cmdline[i]) + 1 > size)
-			return -E2BIG;
-		out[len] = ' ';
-		strcpy(out + len + 1, opts->extra_cmdline[i]);
-	}
-	return 0;
+/*
+ * The kernel command line: the image's cmdline file, under TCG its cmdline-tcg file (tokens
+ * that only pay off without KVM, see kernel/cmdline-tcg.*), then the caller's tokens.
+ */
+static int build_cmdline(const struct ih_qemu_opts *opts, char *out, size_t size)
+{
+	int r;
+
+	out[0] = '\0';
+	r = append_image_line(opts, "cmdline", true, out, size);
+	if (r == 0 && !opts->kvm)
+		r = append_image_line(opts, "cmdline-tcg", false, out, size);
+	for (size_t i = 0; r == 0 && i < opts->n_extra_cmdline; i++)
+		r = token_ok(opts->extra_cmdline[i])
+			    ? append_word(out, size, opts->extra_cmdline[i])
+			    : -EINVAL;
+	return r;
 }
 
 /* An image file: the override when set, else the file in the image directory. */

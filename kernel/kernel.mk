@@ -35,7 +35,7 @@ KERNEL_ARGS = ARCH=$(KERNEL_KARCH) $(if $(KERNEL_CROSS),CROSS_COMPILE=$(KERNEL_C
 KERNEL_LOCK = flock $(OUT)/.kbuild.lock
 KERNEL_MAKE = make
 
-IMAGE_FILES += $(KERNEL_IMAGE) $(KERNEL_BOOT) $(OUT)/.config $(OUT)/cmdline
+IMAGE_FILES += $(KERNEL_IMAGE) $(KERNEL_BOOT) $(OUT)/.config $(OUT)/cmdline $(OUT)/cmdline-tcg
 
 $(KERNEL_SRC_STAMP): $(KERNEL_TARBALL)
 	rm -rf $(KERNEL_SRC)
@@ -70,6 +70,11 @@ $(OUT)/vmlinux: $(KERNEL_IMAGE)
 $(OUT)/cmdline: kernel/mkcmdline kernel/cmdline kernel/cmdline.$(ARCH)
 	@mkdir -p $(@D)
 	kernel/mkcmdline kernel/cmdline kernel/cmdline.$(ARCH) >$@
+
+# Tokens for TCG only (an architecture without kernel/cmdline-tcg.<arch> gets an empty file).
+$(OUT)/cmdline-tcg: kernel/mkcmdline $(wildcard kernel/cmdline-tcg.$(ARCH))
+	@mkdir -p $(@D)
+	$(if $(wildcard kernel/cmdline-tcg.$(ARCH)),kernel/mkcmdline kernel/cmdline-tcg.$(ARCH),echo) >$@
 
 .PHONY: check-kernel
 check-kernel: $(OUT)/.config
