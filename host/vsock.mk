@@ -40,13 +40,14 @@ $(HOSTOUT)/tests/vsock/vm_vsock: $(HOSTOUT)/tests/vsock/vm_vsock.o $(VSOCK_VM_OB
 # libFuzzer target over ring and packet parsing (clang): `make fuzz FUZZ_SECONDS=N`, and a
 # short run among the unit tests (tests/fuzz/fuzz_vsock.test).
 FUZZ_SECONDS ?= 60
+FUZZ_CC := clang-14
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -Ihost -Iguest -Itests/fuzz \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_VSOCK_SRCS := tests/fuzz/fuzz_vsock.c host/vsock_proto.c host/vsock_conn.c \
 	host/vsock_ctl.c host/vsock_log.c host/virtq.c host/vu_mem.c
 $(BUILD)/fuzz/fuzz_vsock: $(FUZZ_VSOCK_SRCS) $(wildcard host/*.h) tests/fuzz/fuzz_vsock.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 $(BUILD)/fuzz/vsock_seeds: tests/fuzz/vsock_seeds.c tests/fuzz/fuzz_vsock.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -Itests/fuzz $(LDFLAGS_HOST) -o $@ $<
