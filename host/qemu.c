@@ -586,7 +586,7 @@ int ih_qemu_run(const struct ih_qemu_opts *opts, struct ih_qemu_result *ret_resu
 {
 	unsigned int timeout = opts->timeout_ms ? opts->timeout_ms : IH_QEMU_DEFAULT_TIMEOUT_MS;
 	cleanup_free struct ih_qemu_argv *argv = calloc(1, sizeof(*argv));
-	cleanup_free struct console *c = calloc(1, sizeof(*c));
+	struct console con = { .opts = opts };
 	struct ih_qemu_result res = { .ready_ns = -1, .exit_ns = -1, .cpu_ns = -1 };
 	struct ih_qemu_spawn_req req = { .stdout_fd = -1 };
 	cleanup_fd int console_r = -1;
@@ -594,7 +594,7 @@ int ih_qemu_run(const struct ih_qemu_opts *opts, struct ih_qemu_result *ret_resu
 	int fds[2], r;
 	pid_t pid;
 
-	if (!argv || !c)
+	if (!argv)
 		return -ENOMEM;
 	r = ih_qemu_argv(opts, argv);
 	if (r < 0)
@@ -606,7 +606,8 @@ int ih_qemu_run(const struct ih_qemu_opts *opts, struct ih_qemu_result *ret_resu
 	req.stdout_fd = fds[1];
 	if (opts->vsock_chardev_fd >= 0)
 		req.keep_fds[req.n_keep_fds++] = opts->vsock_chardev_fd;
-	*c = (struct console){ .opts = opts, .res = &res, .t0 = now_ns() };
+	con.res = &res;
+	con.t0 = now_ns();
 	r = (opts->spawn ? opts->spawn : ih_qemu_spawn_plain)(&req, opts->spawn_ctx, &pid);
 	close(fds[1]);
 	if (r < 0)
@@ -617,7 +618,7 @@ int ih_qemu_run(const struct ih_qemu_opts *opts, struct ih_qemu_result *ret_resu
 		kill_and_reap(pid, &res);
 		return r;
 	}
-	supervise(c, console_r, pidfd, pid, c->t0 + (int64_t)timeout * 1000000);
+	supervise(&con, console_r, pidfd, pid, con.t0 + (int64_t)timeout * 1000000);
 	kill_and_reap(pid, &res);
 	*ret_result = res;
 	return 0;
