@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "decode_opts.h"
+#include "output.h"
 #include "jail_vm.h"
 
 enum {
@@ -302,6 +303,33 @@ static int parse_one(int opt, const char *arg, struct ih_decode_opts *o, char *e
 	}
 }
 
+static int stem_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b, *bx, *by;
+	size_t nx = ih_output_stem(x, &bx), ny = ih_output_stem(y, &by);
+	int c = memcmp(bx, by, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+/* Under -o DIR, two inputs named alike (a/x.png, b/x.jpg) would write the same file. */
+static int check_distinct_outputs(const struct ih_decode_opts *o, char *err, size_t len)
+{
+	char **sorted = malloc(o->n_inputs * sizeof(*sorted));
+	int r = 0;
+
+	if (!sorted)
+		return fail(err, len, "out of memory");
+	memcpy(sorted, o->inputs, o->n_inputs * sizeof(*sorted));
+	qsort(sorted, o->n_inputs, sizeof(*sorted), stem_cmp);
+	for (size_t i = 1; i < o->n_inputs && r == 0; i++)
+		if (stem_cmp(&sorted[i - 1], &sorted[i]) == 0)
+			r = fail(err, len, "%s and %s would both write the same file in %s",
+				 sorted[i - 1], sorted[i], o->output);
+	free(sorted);
+	return r;
+}
+
 /* Where -o points and in which format; the inputs are known by now. */
 static int resolve_output(struct ih_decode_opts *o, char *err, size_t len)
 {
@@ -321,6 +349,8 @@ static int resolve_output(struct ih_decode_opts *o, char *err, size_t len)
 		o->target = IH_TARGET_STDOUT;
 	} else if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode)) {
 		o->target = IH_TARGET_DIR;
+		if (check_distinct_outputs(o, err, len) < 0)
+			return -EINVAL;
 	} else if (o->n_inputs > 1) {
 		return fail(err, len, "-o %s: several inputs need an existing directory",
 			    o->output);

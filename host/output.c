@@ -155,18 +155,25 @@ int ih_output_file(const char *path, const char *input_path, enum ih_out_format 
 	return fsync_dir(dir);
 }
 
+size_t ih_output_stem(const char *input, const char **ret_base)
+{
+	const char *base = strrchr(input, '/');
+	const char *dot;
+
+	base = base ? base + 1 : input;
+	dot = strrchr(base, '.');
+	*ret_base = base;
+	return dot && dot != base ? (size_t)(dot - base) : strlen(base);
+}
+
 int ih_output_path_in_dir(const char *dir, const char *input, enum ih_out_format fmt, char *buf,
 			  size_t len)
 {
 	static const char *const ext[] = { "", "png", "ppm", "pam" };
-	const char *base = strrchr(input, '/');
-	const char *dot;
-	size_t stem;
+	const char *base;
+	size_t stem = ih_output_stem(input, &base);
 	int n;
 
-	base = base ? base + 1 : input;
-	dot = strrchr(base, '.');
-	stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
 	n = snprintf(buf, len, "%s/%.*s.%s", dir, (int)stem, base, ext[fmt]);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

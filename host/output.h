@@ -24,6 +24,10 @@ int ih_output_stream(FILE *f, enum ih_out_format fmt, const struct ih_response *
 int ih_output_file(const char *path, const char *input_path, enum ih_out_format fmt,
 		   const struct ih_response *r, const uint8_t *pixels);
 
+/* The name input's output takes under -o DIR: *ret_base (its last path component) up to
+ * the returned length (the extension cut off). */
+size_t ih_output_stem(const char *input, const char **ret_base);
+
 /* The output path for input under -o DIR: DIR/<input's name without extension>.<fmt>,
  * into buf. 0 or -ENAMETOOLONG. */
 int ih_output_path_in_dir(const char *dir, const char *input, enum ih_out_format fmt, char *buf,

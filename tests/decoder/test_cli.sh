@@ -67,6 +67,10 @@ check "a limit over the ceiling is a usage error" rc_is 2 --max-jpeg-scans=10000
 check "--isolation=bogus is a usage error" rc_is 2 --isolation=bogus "$good/png-rgb-8bit.png"
 check "two inputs with -o FILE is a usage error" \
 	rc_is 2 -o "$t/o/one.png" "$good/png-rgb-8bit.png" "$good/png-rgba-8bit.png"
+mkdir -p "$t/a" "$t/b" "$t/same"
+cp "$good/png-rgb-8bit.png" "$t/a/x.png" && cp "$good/jpeg-grayscale.jpg" "$t/b/x.jpg"
+check "two inputs that would write the same file in -o DIR: exit 2, nothing written" \
+	eval 'rc_is 2 -o "$t/same" "$t/a/x.png" "$t/b/x.jpg" && no_leftovers "$t/same"'
 check "--help exits 0" rc_is 0 --help
 check "a batch with one hostile file exits 1 and still writes the good ones" \
 	eval 'rc_is 1 -j 2 -o "$t/o" "$good/png-rgb-8bit.png" "$good/jpeg-grayscale.jpg" \
