@@ -56,6 +56,7 @@ $(BUILD)/fuzz/fuzz_decode: $(FUZZ_DECODE_SRCS) guest/decode.h guest/proto.h
 	clang -std=gnu17 -g -O1 -Iguest -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $(filter %.c,$^) -lpng16 -ljpeg -lz -lm
 UNIT_TESTS += tests/decoder/fuzz_decode.test
+DEB_PKGS += clang libclang-rt-14-dev
 tests/decoder/fuzz_decode.test: $(BUILD)/fuzz/fuzz_decode $(HOSTOUT)/tests/corpus/gen-corpus
 
 .PHONY: fuzz-decode
