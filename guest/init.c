@@ -162,6 +162,9 @@ static int set_sysctls(void)
 		{ "/proc/sys/fs/protected_fifos", "2" },
 		{ "/proc/sys/fs/protected_regular", "2" },
 		{ "/proc/sys/fs/suid_dumpable", "0" }, /* no core dumps of privileged processes */
+		/* perf events for no one (x86 always builds PERF_EVENTS; >= 2 is the maximum) */
+		{ "/proc/sys/kernel/perf_event_paranoid", "3" },
+		{ "/proc/sys/dev/tty/ldisc_autoload", "0" }, /* also the config default */
 	};
 
 	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
