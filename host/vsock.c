@@ -20,6 +20,7 @@
 #include <linux/vm_sockets.h>
 
 #include "vsock.h"
+#include "vsock_cleanup.h"
 #include "vsock_ctl.h"
 #include "vsock_loop.h"
 
@@ -33,13 +34,6 @@ struct ih_vsock {
 	pthread_t thread;
 	pthread_mutex_t lock; /* one control request at a time */
 };
-
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
 
 static void *backend_main(void *arg)
 {
@@ -69,9 +63,9 @@ static int start_backend(struct ih_vsock *v)
 static int wait_ready(struct ih_vsock *v)
 {
 	struct vsock_ctl_rep rep = { 0 };
-	int fd = -1, n = vsock_ctl_recv(v->ctl_fd, &rep, sizeof(rep), 0, &fd);
+	vsock_cleanup_fd int fd = -1;
+	int n = vsock_ctl_recv(v->ctl_fd, &rep, sizeof(rep), 0, &fd);
 
-	closep(&fd);
 	if (n < 0)
 		return n;
 	return (size_t)n == sizeof(rep) ? rep.err : -EPIPE;
@@ -79,29 +73,27 @@ static int wait_ready(struct ih_vsock *v)
 
 static int new_user(struct ih_vsock *v, int *ret_qemu_fd)
 {
+	vsock_cleanup_fd int vu_ours = -1;
+	vsock_cleanup_fd int vu_qemu = -1;
 	int vu[2], ctl[2], err;
 
 	/* QEMU's end must survive exec: no SOCK_CLOEXEC on the pair, set it on ours. */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, vu) < 0)
 		return -errno;
-	if (fcntl(vu[0], F_SETFD, FD_CLOEXEC) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
-		err = -errno;
-		close(vu[0]);
-		close(vu[1]);
-		return err;
-	}
-	v->loop_vu_fd = vu[0];
+	vu_ours = vu[0];
+	vu_qemu = vu[1];
+	if (fcntl(vu_ours, F_SETFD, FD_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		return -errno;
 	v->ctl_fd = ctl[0];
 	v->loop_ctl_fd = ctl[1];
+	v->loop_vu_fd = vsock_steal_fd(&vu_ours); /* ih_vsock_free() or the loop closes it */
 	err = start_backend(v);
 	if (err == 0)
 		err = wait_ready(v);
-	if (err < 0) {
-		close(vu[1]);
+	if (err < 0)
 		return err;
-	}
-	*ret_qemu_fd = vu[1];
+	*ret_qemu_fd = vsock_steal_fd(&vu_qemu);
 	return 0;
 }
 
@@ -141,7 +133,8 @@ static int ctl_call(struct ih_vsock *v, uint32_t op, uint32_t port, int *ret_fd)
 {
 	struct vsock_ctl_req req = { .op = op, .port = port };
 	struct vsock_ctl_rep rep = { 0 };
-	int n, fd = -1;
+	vsock_cleanup_fd int fd = -1;
+	int n;
 
 	pthread_mutex_lock(&v->lock);
 	n = vsock_ctl_send(v->ctl_fd, &req, sizeof(req), -1, 0);
@@ -156,11 +149,9 @@ static int ctl_call(struct ih_vsock *v, uint32_t op, uint32_t port, int *ret_fd)
 		n = rep.err;
 	else if (fd < 0)
 		n = -EPROTO;
-	if (n < 0) {
-		closep(&fd);
+	if (n < 0)
 		return n;
-	}
-	*ret_fd = fd;
+	*ret_fd = vsock_steal_fd(&fd);
 	return 0;
 }
 
@@ -169,16 +160,13 @@ static int kernel_listen(uint32_t port, int *ret_fd)
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
 				 .svm_cid = VMADDR_CID_ANY,
 				 .svm_port = port };
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err;
+	vsock_cleanup_fd int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	*ret_fd = fd;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0)
+		return -errno;
+	*ret_fd = vsock_steal_fd(&fd);
 	return 0;
 }
 
@@ -191,24 +179,23 @@ int ih_vsock_listen(struct ih_vsock *v, uint32_t port, int *ret_fd)
 
 int ih_vsock_accept(struct ih_vsock *v, int listen_fd, int *ret_fd)
 {
+	vsock_cleanup_fd int fd = -1;
 	char one = 0;
-	int n, fd;
+	int n;
 
 	if (v->kind == IH_VSOCK_KERNEL) {
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		*ret_fd = fd;
+		*ret_fd = vsock_steal_fd(&fd);
 		return 0;
 	}
 	n = vsock_ctl_recv(listen_fd, &one, sizeof(one), MSG_DONTWAIT, &fd);
 	if (n < 0)
 		return n;
-	if (n == 0 || fd < 0) {
-		closep(&fd);
+	if (n == 0 || fd < 0)
 		return -EPIPE; /* the backend is gone */
-	}
-	*ret_fd = fd;
+	*ret_fd = vsock_steal_fd(&fd);
 	return 0;
 }
 
@@ -217,16 +204,13 @@ static int kernel_connect(struct ih_vsock *v, uint32_t port, int *ret_fd)
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK,
 				 .svm_cid = (unsigned int)v->guest_cid,
 				 .svm_port = port };
-	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+	vsock_cleanup_fd int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		err = errno == ECONNREFUSED ? -ECONNRESET : -errno;
-		close(fd);
-		return err;
-	}
-	*ret_fd = fd;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return errno == ECONNREFUSED ? -ECONNRESET : -errno;
+	*ret_fd = vsock_steal_fd(&fd);
 	return 0;
 }
 
@@ -242,12 +226,12 @@ void ih_vsock_free(struct ih_vsock *v)
 	if (!v)
 		return;
 	/* End of file on the control socket stops the loop; it then closes everything. */
-	closep(&v->ctl_fd);
+	vsock_closep(&v->ctl_fd);
 	if (v->running)
 		pthread_join(v->thread, NULL);
-	closep(&v->loop_ctl_fd);
+	vsock_closep(&v->loop_ctl_fd);
 	if (!v->running)
-		closep(&v->loop_vu_fd); /* else the loop closed it */
+		vsock_closep(&v->loop_vu_fd); /* else the loop closed it */
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vsock_cleanup.h"
 #include "vsock_conn.h"
 #include "vsock_ctl.h"
 #include "vsock_log.h"
@@ -23,7 +24,7 @@ struct vsock_conn *conn_find(struct vsock_proto *p, uint32_t host_port, uint32_t
 	return NULL;
 }
 
-static int watch(struct vsock_proto *p, struct vsock_conn *c)
+static int watch(struct vsock_proto *p, const struct vsock_conn *c, int fd)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -32,12 +33,14 @@ static int watch(struct vsock_proto *p, struct vsock_conn *c)
 
 	if (p->epfd < 0)
 		return 0;
-	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 int conn_open(struct vsock_proto *p, uint32_t host_port, uint32_t guest_port,
 	      struct vsock_conn **ret, int *ret_peer)
 {
+	vsock_cleanup_fd int ours = -1;
+	vsock_cleanup_fd int peer = -1;
 	struct vsock_conn *c = NULL;
 	int sv[2], err;
 
@@ -48,28 +51,23 @@ int conn_open(struct vsock_proto *p, uint32_t host_port, uint32_t guest_port,
 		return -EMFILE;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
-		err = -errno;
-		goto error;
-	}
+	ours = sv[0];
+	peer = sv[1];
+	if (fcntl(ours, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	err = watch(p, c, ours);
+	if (err < 0)
+		return err;
 	memset(c, 0, sizeof(*c));
-	c->fd = sv[0];
+	c->fd = vsock_steal_fd(&ours);
 	c->user_fd = -1;
 	c->host_port = host_port;
 	c->guest_port = guest_port;
 	c->fd_readable = true;
-	err = watch(p, c);
-	if (err < 0)
-		goto error;
 	c->state = CONN_ESTABLISHED;
 	*ret = c;
-	*ret_peer = sv[1];
+	*ret_peer = vsock_steal_fd(&peer);
 	return 0;
-error:
-	close(sv[0]);
-	close(sv[1]);
-	c->fd = -1;
-	return err;
 }
 
 void conn_free(struct vsock_proto *p, struct vsock_conn *c)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vhost_user.h"
+#include "vsock_cleanup.h"
 #include "vsock_ctl.h"
 #include "vsock_log.h"
 #include "vsock_loop.h"
@@ -82,11 +83,11 @@ static void on_kick(struct loop *l, unsigned int idx)
 static int on_ctl(struct loop *l)
 {
 	struct vsock_ctl_req req = { 0 };
-	int n, fd = -1, err;
+	vsock_cleanup_fd int unexpected = -1;
+	vsock_cleanup_fd int fd = -1;
+	int n, err;
 
-	n = vsock_ctl_recv(l->ctl_fd, &req, sizeof(req), MSG_DONTWAIT, &fd);
-	if (fd >= 0)
-		close(fd);
+	n = vsock_ctl_recv(l->ctl_fd, &req, sizeof(req), MSG_DONTWAIT, &unexpected);
 	if (n == -EAGAIN)
 		return 0;
 	if (n <= 0)
@@ -95,9 +96,7 @@ static int on_ctl(struct loop *l)
 		return vsock_ctl_reply(l->ctl_fd, -EINVAL, -1);
 	if (req.op == VSOCK_CTL_LISTEN) {
 		err = vsock_proto_listen(&l->proto, req.port, &fd);
-		vsock_ctl_reply(l->ctl_fd, err, err ? -1 : fd);
-		if (!err)
-			close(fd);
+		vsock_ctl_reply(l->ctl_fd, err, fd); /* a copy goes; ours closes here */
 		return 0;
 	}
 	if (req.op != VSOCK_CTL_CONNECT)

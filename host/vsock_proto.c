@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vsock_cleanup.h"
 #include "vsock_conn.h"
 #include "vsock_ctl.h"
 #include "vsock_log.h"
@@ -61,9 +62,10 @@ static struct vsock_listener *listener_find(struct vsock_proto *p, uint32_t port
 static void on_request(struct vsock_proto *p, const struct vsock_hdr *h)
 {
 	struct vsock_listener *l = listener_find(p, h->dst_port);
+	vsock_cleanup_fd int peer = -1;
 	struct vsock_conn *c;
-	int peer = -1, err;
 	char one = 0;
+	int err;
 
 	if (!l) {
 		conn_queue_rst(p, h->dst_port, h->src_port);
@@ -77,7 +79,6 @@ static void on_request(struct vsock_proto *p, const struct vsock_hdr *h)
 		return;
 	}
 	err = vsock_ctl_send(l->fd, &one, 1, peer, MSG_DONTWAIT);
-	close(peer);
 	if (err < 0) {
 		conn_reset(p, c, "listener backlog full or closed");
 		return;
@@ -404,6 +405,8 @@ int vsock_proto_listen(struct vsock_proto *p, uint32_t port, int *ret_fd)
 {
 	struct vsock_listener *l = NULL;
 	struct epoll_event ev = { .events = 0 };
+	vsock_cleanup_fd int ours = -1;
+	vsock_cleanup_fd int theirs = -1;
 	int sv[2];
 
 	if (listener_find(p, port))
@@ -415,17 +418,14 @@ int vsock_proto_listen(struct vsock_proto *p, uint32_t port, int *ret_fd)
 		return -ENOSPC;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	ours = sv[0];
+	theirs = sv[1];
 	ev.data.u64 = (uint64_t)VSOCK_TAG_LISTENER << 32 | (uint64_t)(l - p->lst);
-	if (p->epfd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, sv[0], &ev) < 0) {
-		int err = -errno;
-
-		close(sv[0]);
-		close(sv[1]);
-		return err;
-	}
-	l->fd = sv[0];
+	if (p->epfd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, ours, &ev) < 0)
+		return -errno;
+	l->fd = vsock_steal_fd(&ours);
 	l->port = port;
-	*ret_fd = sv[1];
+	*ret_fd = vsock_steal_fd(&theirs);
 	return 0;
 }
 
