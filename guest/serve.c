@@ -251,6 +251,17 @@ static int start(int *ret_fd)
 	return r;
 }
 
+int ih_serve_stream(int fd, const struct ih_limits *ceiling, bool bench)
+{
+	int r;
+
+	do {
+		r = serve_one(fd, ceiling, bench);
+		reap_strays();
+	} while (r == 0);
+	return r < 0 ? r : 0;
+}
+
 static int serve(bool bench)
 {
 	struct ih_limits ceiling;
@@ -262,14 +273,11 @@ static int serve(bool bench)
 		return r;
 	printf("ih-serve: ready\n");
 	fflush(stdout);
-	do {
-		r = serve_one(fd, &ceiling, bench);
-		reap_strays();
-	} while (r == 0);
+	r = ih_serve_stream(fd, &ceiling, bench);
 	close(fd);
 	if (r < 0)
 		printf("ih-serve: stopping: %s\n", strerror(-r));
-	return r < 0 ? r : 0;
+	return r;
 }
 
 int ih_serve(void)

@@ -7,8 +7,20 @@
 #ifndef IH_GUEST_SERVE_H
 #define IH_GUEST_SERVE_H
 
+#include <stdbool.h>
+
+#include "proto.h"
+
 /* ih.mode=serve. 0 after IH_REQ_SHUTDOWN or the host closing the stream, -errno on failure. */
 int ih_serve(void);
+
+/*
+ * The service's loop on an established stream fd, requests checked against ceiling: 0 after
+ * IH_REQ_SHUTDOWN or the end of the stream, -errno when it must stop (a request it refuses,
+ * a broken stream, a failure of its own). bench as in ih_serve_bench(). It prints nothing
+ * but the bench lines: the host tests run it over a socketpair.
+ */
+int ih_serve_stream(int fd, const struct ih_limits *ceiling, bool bench);
 
 /*
  * ih.mode=serve-hang, for the launcher's fault tests only: the same hardening and

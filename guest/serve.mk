@@ -29,3 +29,14 @@ UNIT_TESTS += $(HOSTOUT)/tests/e2e/serve_sysctl_test $(ASANOUT)/tests/e2e/serve_
 # (guest/decoder.mk, read before this file, has set DECODE_SRCS and DECODE_LIBS).
 $(OUT)/guest/init: $(SERVE_OBJS) $(patsubst %.c,$(OUT)/obj/%.o,$(DECODE_SRCS))
 INIT_LIBS += $(DECODE_LIBS)
+
+# The service loop on the host against a fake launcher on a socketpair (also ASan+UBSan).
+SERVE_TEST_SRCS := tests/e2e/serve_test.c $(SERVE_SRCS) tests/corpus/corpus.c $(DECODE_SRCS)
+$(HOSTOUT)/guest/serve.o $(ASANOUT)/guest/serve.o: $(SYSCTL_CONF_H)
+$(HOSTOUT)/guest/serve.o: CFLAGS_HOST += -I$(BUILD)/gen
+$(ASANOUT)/guest/serve.o: CFLAGS_ASAN += -I$(BUILD)/gen
+$(HOSTOUT)/tests/e2e/serve_test: $(patsubst %.c,$(HOSTOUT)/%.o,$(SERVE_TEST_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+$(ASANOUT)/tests/e2e/serve_test: $(patsubst %.c,$(ASANOUT)/%.o,$(SERVE_TEST_SRCS))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
+UNIT_TESTS += $(HOSTOUT)/tests/e2e/serve_test $(ASANOUT)/tests/e2e/serve_test
