@@ -39,7 +39,11 @@ static double median_s(const int64_t *v, int n)
 
 static void print_runs(const char *name, const int64_t *v, int n)
 {
-	printf("  %-34s median %.3f s  runs:", name, median_s(v, n));
+	int64_t min = v[0];
+
+	for (int i = 1; i < n; i++)
+		min = v[i] < min ? v[i] : min;
+	printf("  %-34s median %.3f s  min %.3f s  runs:", name, median_s(v, n), (double)min / 1e9);
 	for (int i = 0; i < n; i++)
 		printf(" %.3f", (double)v[i] / 1e9);
 	printf("\n");
