@@ -44,7 +44,7 @@ FUZZ_CC := clang-14
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -Ihost -Iguest -Itests/fuzz \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_VSOCK_SRCS := tests/fuzz/fuzz_vsock.c host/vsock_proto.c host/vsock_conn.c \
-	host/vsock_ctl.c host/vsock_log.c host/virtq.c host/vu_mem.c
+	host/vsock_ctl.c host/vsock_log.c host/virtq.c host/vu_mem.c host/vhost_user.c
 $(BUILD)/fuzz/fuzz_vsock: $(FUZZ_VSOCK_SRCS) $(wildcard host/*.h) tests/fuzz/fuzz_vsock.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)

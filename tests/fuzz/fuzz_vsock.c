@@ -2,6 +2,8 @@
  * libFuzzer target over the vsock backend's ring and packet parsing: the input is the
  * guest memory (tests/fuzz/fuzz_vsock.h); the backend drains the tx ring, answers on the
  * rx ring, takes data from the host side of every connection it opened, and tears down.
+ * With FZ_MODE_MESSAGES set in the first byte, the rest is QEMU's side of the vhost-user
+ * socket instead, fed to the message layer.
  * ASan and UBSan report any access outside guest memory or undefined arithmetic.
  */
 #include <stdint.h>
@@ -57,12 +59,34 @@ static void host_side(int listen_fd)
 		vsock_proto_conn_event(&proto, i, 0x1 | 0x4); /* EPOLLIN | EPOLLOUT */
 }
 
+/* Message mode: the input is a stream of vhost-user requests from QEMU (without fds). */
+static void fuzz_messages(const uint8_t *data, size_t size)
+{
+	struct vu_dev d;
+	int sv[2];
+
+	if (size > FZ_MSG_MAX || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	if (send(sv[1], data, size, MSG_NOSIGNAL) != (ssize_t)size)
+		abort();
+	shutdown(sv[1], SHUT_WR);
+	vu_dev_init(&d, sv[0], FZ_CID);
+	while (vu_dev_handle(&d) == 0)
+		;
+	vu_dev_close(&d);
+	close(sv[1]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int listen_fd = -1;
 
 	if (size < 1)
 		return 0;
+	if (data[0] & FZ_MODE_MESSAGES) {
+		fuzz_messages(data + 1, size - 1);
+		return 0;
+	}
 	memset(mem, 0, sizeof(mem));
 	memcpy(mem, data + 1, size - 1 < sizeof(mem) ? size - 1 : sizeof(mem));
 	setup_rings(data[0]);

@@ -62,6 +62,32 @@ static int save(const char *dir, const char *name)
 	return fclose(f) != 0;
 }
 
+/* QEMU 7.2's start-up requests for a vsock device, without the fd-carrying ones. */
+static int save_messages(const char *dir)
+{
+	static const uint32_t msgs[][5] = {
+		{ 1, 1, 0 },	    { 15, 1, 0 },	{ 16, 1, 8, 1u << 9, 0 },
+		{ 3, 1, 0 },	    { 2, 1, 8, 0, 1 },	{ 8, 1, 8, 0, 128 },
+		{ 10, 1, 8, 0, 0 }, { 11, 1, 8, 1, 0 }, { 18, 1, 8, 0, 1 },
+		{ 17, 1, 0 },
+	};
+	static const uint32_t config[] = { 24, 1, 20, 0, 8, 0, 0, 0 };
+	char path[512];
+	uint8_t mode = 0x80;
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/vhost-user-start", dir);
+	f = fopen(path, "wb");
+	if (!f)
+		return 1;
+	err |= fwrite(&mode, 1, 1, f) != 1;
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		err |= fwrite(msgs[i], 4, 3 + msgs[i][2] / 4, f) != 3 + msgs[i][2] / 4;
+	err |= fwrite(config, sizeof(config), 1, f) != 1;
+	return (fclose(f) != 0) | err;
+}
+
 int main(int argc, char **argv)
 {
 	int err = 0;
@@ -90,5 +116,6 @@ int main(int argc, char **argv)
 	err |= save(argv[1], "connect-rw-credit-rst");
 	img[0] = 0;
 	err |= save(argv[1], "no-event-idx-no-indirect");
+	err |= save_messages(argv[1]);
 	return err;
 }
