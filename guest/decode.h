@@ -53,8 +53,8 @@ const char *ih_decode_format(const uint8_t *in, size_t len);
 
 /*
  * The single memory path of the decoders: every allocation they make for the image goes
- * through one budget of max_memory_bytes (libpng's allocator, the pixel buffer, the row
- * table; libjpeg gets the same figure as max_memory_to_use).
+ * through one budget of max_memory_bytes (libpng's allocator, libjpeg's memory-manager
+ * methods, the pixel buffer, the row table).
  */
 struct ih_budget {
 	size_t used;

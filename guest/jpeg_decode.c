@@ -1,8 +1,10 @@
 /*
  * JPEG through libjpeg-turbo's libjpeg API under the request's limits: warnings are
  * fatal (truncated or corrupt data is an error, never a gray-filled image), a progress
- * monitor stops progressive scan bombs, max_memory_to_use bounds libjpeg's buffers and
- * the pixel count is checked before any output buffer exists.
+ * monitor stops progressive scan bombs, and the pixel count is checked before any output
+ * buffer exists. Every allocation method of libjpeg's memory manager is wrapped so that
+ * its buffers (the whole-image coefficient arrays of a progressive file included) and the
+ * output share one budget of max_memory_bytes; max_memory_to_use is set to it as well.
  *
  * libjpeg reports errors through error_exit, which longjmps to the setjmp in jpeg_run().
  * Everything jpeg_run() allocates hangs off struct jpeg_job (reached through a pointer),
@@ -31,6 +33,7 @@ struct jpeg_job {
 	struct ih_budget budget;
 	const struct ih_pixel_dest *dest;
 	struct ih_image img;
+	struct jpeg_memory_mgr mem; /* libjpeg's own methods, called by the wrappers */
 };
 
 static struct jpeg_job *job_of(j_common_ptr cinfo)
@@ -65,6 +68,80 @@ static void jpeg_job_progress(j_common_ptr cinfo)
 			      job->lim->max_jpeg_scans);
 		longjmp(job->jb, 2);
 	}
+}
+
+/* a * b + c, or SIZE_MAX when that overflows (the budget then refuses it). */
+static size_t size_of(size_t a, size_t b, size_t c)
+{
+	if (a && b > (SIZE_MAX - c) / a)
+		return SIZE_MAX;
+	return a * b + c;
+}
+
+static void jpeg_job_charge(j_common_ptr cinfo, size_t n)
+{
+	struct jpeg_job *job = job_of(cinfo);
+
+	if (ih_budget_charge(&job->budget, n) < 0) {
+		ih_reason_set(job->reason, "JPEG needs more than the memory limit of %llu bytes",
+			      (unsigned long long)job->lim->max_memory_bytes);
+		longjmp(job->jb, 3);
+	}
+}
+
+static void *mem_small(j_common_ptr cinfo, int pool, size_t n)
+{
+	jpeg_job_charge(cinfo, n);
+	return job_of(cinfo)->mem.alloc_small(cinfo, pool, n);
+}
+
+static void *mem_large(j_common_ptr cinfo, int pool, size_t n)
+{
+	jpeg_job_charge(cinfo, n);
+	return job_of(cinfo)->mem.alloc_large(cinfo, pool, n);
+}
+
+static JSAMPARRAY mem_sarray(j_common_ptr cinfo, int pool, JDIMENSION per_row, JDIMENSION rows)
+{
+	jpeg_job_charge(cinfo, size_of(per_row, rows * sizeof(JSAMPLE), rows * sizeof(JSAMPROW)));
+	return job_of(cinfo)->mem.alloc_sarray(cinfo, pool, per_row, rows);
+}
+
+static JBLOCKARRAY mem_barray(j_common_ptr cinfo, int pool, JDIMENSION per_row, JDIMENSION rows)
+{
+	jpeg_job_charge(cinfo, size_of(per_row, rows * sizeof(JBLOCK), rows * sizeof(JBLOCKROW)));
+	return job_of(cinfo)->mem.alloc_barray(cinfo, pool, per_row, rows);
+}
+
+static jvirt_sarray_ptr mem_virt_sarray(j_common_ptr cinfo, int pool, boolean zero,
+					JDIMENSION per_row, JDIMENSION rows, JDIMENSION access)
+{
+	jpeg_job_charge(cinfo, size_of(per_row, rows * sizeof(JSAMPLE), 0));
+	return job_of(cinfo)->mem.request_virt_sarray(cinfo, pool, zero, per_row, rows, access);
+}
+
+static jvirt_barray_ptr mem_virt_barray(j_common_ptr cinfo, int pool, boolean zero,
+					JDIMENSION per_row, JDIMENSION rows, JDIMENSION access)
+{
+	jpeg_job_charge(cinfo, size_of(per_row, rows * sizeof(JBLOCK), 0));
+	return job_of(cinfo)->mem.request_virt_barray(cinfo, pool, zero, per_row, rows, access);
+}
+
+/* Routes libjpeg's allocations through the budget (after jpeg_create_decompress). */
+static void jpeg_budget_memory(struct jpeg_job *job)
+{
+	struct jpeg_memory_mgr *m = job->cinfo.mem;
+
+	job->mem = *m;
+	m->alloc_small = mem_small;
+	m->alloc_large = mem_large;
+	m->alloc_sarray = mem_sarray;
+	m->alloc_barray = mem_barray;
+	m->request_virt_sarray = mem_virt_sarray;
+	m->request_virt_barray = mem_virt_barray;
+	m->max_memory_to_use =
+		(long)(job->lim->max_memory_bytes > LONG_MAX ? LONG_MAX
+							     : job->lim->max_memory_bytes);
 }
 
 static int jpeg_check_header(struct jpeg_job *job)
@@ -130,13 +207,13 @@ static int jpeg_run(struct jpeg_job *job, const uint8_t *in, size_t len)
 		break;
 	case 2:
 		return -E2BIG;
+	case 3:
+		return -ENOMEM;
 	default:
 		return -EINVAL;
 	}
 	jpeg_create_decompress(c);
-	c->mem->max_memory_to_use =
-		(long)(job->lim->max_memory_bytes > LONG_MAX ? LONG_MAX
-							     : job->lim->max_memory_bytes);
+	jpeg_budget_memory(job);
 	c->progress = &job->progress;
 	jpeg_mem_src(c, in, (unsigned long)len);
 	jpeg_read_header(c, TRUE);

@@ -320,6 +320,32 @@ static void test_wall_limit(const struct ih_limits *def)
 	free(jpg);
 }
 
+/* A progressive JPEG's whole-image coefficient arrays count against max_memory_bytes. */
+static void test_jpeg_memory(const struct ih_limits *def)
+{
+	struct ih_limits lim = *def;
+	struct ih_decoded d = { 0 };
+	uint8_t *jpg = NULL;
+	size_t len = 0;
+	int r = corpus_jpeg_rgb(2000, 2000, 90, 1, &jpg, &len);
+
+	if (r == 0)
+		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+	tap_ok(r == 0 && d.resp.status == IH_STATUS_OK,
+	       "control: a 4 MP progressive JPEG decodes under the default memory limit (%s)",
+	       d.resp.reason);
+	ih_decoded_free(&d);
+	lim.max_memory_bytes = 8u << 20;
+	if (r == 0)
+		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+	tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED &&
+		       strstr(d.resp.reason, "JPEG needs more than the memory limit"),
+	       "its 12 MB of coefficient arrays are refused under an 8 MiB memory limit (%s)",
+	       d.resp.reason);
+	ih_decoded_free(&d);
+	free(jpg);
+}
+
 static void test_oversized_input(const struct ih_limits *def)
 {
 	struct ih_limits lim = *def;
@@ -355,6 +381,7 @@ int main(void)
 	test_hostile(dir, &lim);
 	test_controls(dir, &lim);
 	test_wall_limit(&lim);
+	test_jpeg_memory(&lim);
 	test_oversized_input(&lim);
 	cleanup(dir);
 	return tap_done();
