@@ -2,8 +2,8 @@
  * A batch of 200 generated small images through `ih-vm decode --jobs 2 --json`: two VMs side
  * by side, each taking every other input. Every tenth input is garbage on purpose. Proves
  * that every input gets exactly one record, that each "ok" record has its output file and
- * each other record none, that two VMs served the batch (no reboot per image), and that no
- * QEMU is left.
+ * each other record none, that two VMs served the batch (no reboot per image), that
+ * --fresh-vm boots one VM per image instead, and that no QEMU is left.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -68,6 +68,22 @@ static int check_record(const char *json, const char *file, int *ret_ok)
 	return !strcmp(status, "rejected") && !strcmp(output, "null");
 }
 
+/* --fresh-vm: the first three inputs, one VM each. */
+static void test_fresh_vm(const struct e2e *e, char **paths, const char *so, const char *se)
+{
+	const char *argv[] = { e->ihvm,	 "decode", "--fresh-vm", "--json", "--verbose",
+			       paths[0], paths[1], paths[2],	 NULL };
+	int rc = e2e_run(argv, so, se, 300);
+	char *json = e2e_slurp(so, NULL), *err = e2e_slurp(se, NULL);
+	int records = json ? e2e_count(json, "\"status\":\"ok\"") : -1;
+	int boots = err ? e2e_count(err, "VM up") : -1;
+
+	tap_ok(rc == 0 && records == 3 && boots == 3,
+	       "--fresh-vm boots one VM per image (rc=%d, %d ok, %d boots)", rc, records, boots);
+	free(json);
+	free(err);
+}
+
 int main(void)
 {
 	const char *argv[N_IMAGES + 12] = { 0 };
@@ -119,6 +135,7 @@ int main(void)
 	tap_ok(err && e2e_count(err, "VM up") == 2,
 	       "two VMs (--jobs 2) served the whole batch (%d)",
 	       err ? e2e_count(err, "VM up") : -1);
+	test_fresh_vm(&e, paths, so, se);
 	tap_ok(e2e_no_qemu_left(&e), "no QEMU is left running");
 	if (tap_failed && err)
 		printf("# stderr: %.1500s\n", err);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct ctx {
 	char small[128]; /* a small good JPEG */
 	char big[128]; /* a 12 MP JPEG: seconds of decoding under TCG */
 	char out[128], so[128], se[128], console[128];
+	char outdir[128], big_out[160], small_out[160]; /* -o DIR for the big, small pair */
 };
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
@@ -47,6 +49,11 @@ static int make_inputs(struct ctx *c)
 	snprintf(c->so, sizeof(c->so), "%s/stdout", c->e.tmp);
 	snprintf(c->se, sizeof(c->se), "%s/stderr", c->e.tmp);
 	snprintf(c->console, sizeof(c->console), "%s/console.log", c->e.tmp);
+	snprintf(c->outdir, sizeof(c->outdir), "%s/outdir", c->e.tmp);
+	snprintf(c->big_out, sizeof(c->big_out), "%s/big-12mp.png", c->outdir);
+	snprintf(c->small_out, sizeof(c->small_out), "%s/small.png", c->outdir);
+	if (mkdir(c->outdir, 0755) < 0)
+		return -1;
 	if (corpus_jpeg_rgb(64, 48, 90, 0, &data, &len) < 0)
 		return -1;
 	r = write_file(c->small, data, len);
@@ -68,6 +75,18 @@ static int said(const struct ctx *c, const char *text)
 		printf("# stderr: %.600s\n", err);
 	free(err);
 	return found;
+}
+
+/* The launcher's stderr holds text exactly n times. */
+static int said_times(const struct ctx *c, const char *text, int n)
+{
+	char *err = e2e_slurp(c->se, NULL);
+	int seen = err ? e2e_count(err, text) : -1;
+
+	free(err);
+	if (seen != n)
+		printf("# '%s' %d times, not %d\n", text, seen, n);
+	return seen == n;
 }
 
 static void test_missing_input(struct ctx *c)
@@ -131,11 +150,11 @@ static pid_t await_service(const struct ctx *c, int seconds)
 	return 0;
 }
 
-/* Starts a decode of the big image with the console logged; 0 when its VM came up. */
+/* Starts a decode of the big image, then the small one, with the console logged. */
 static pid_t start_big(struct ctx *c, pid_t *ret_qemu)
 {
-	const char *argv[] = { c->e.ihvm, "decode", "--console-log", c->console,
-			       "-o",	  c->out,   c->big,	     NULL };
+	const char *argv[] = { c->e.ihvm, "decode",  "--verbose", "--console-log", c->console,
+			       "-o",	  c->outdir, c->big,	  c->small,	   NULL };
 	const struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
 	pid_t pid;
 
@@ -159,8 +178,11 @@ static void test_qemu_killed(struct ctx *c)
 	}
 	kill(qemu, SIGKILL);
 	rc = e2e_wait(pid);
-	tap_ok(rc == 1 && said(c, "rejected: vm:") && access(c->out, F_OK) < 0,
+	tap_ok(rc == 1 && said(c, "rejected: vm:") && access(c->big_out, F_OK) < 0,
 	       "QEMU killed mid-decode: the image is rejected (exit 1), no output (rc=%d)", rc);
+	tap_ok(access(c->small_out, R_OK) == 0 && said_times(c, "VM up", 2),
+	       "the next image is decoded by a freshly booted VM");
+	unlink(c->small_out);
 	tap_ok(e2e_no_qemu_left(&c->e), "QEMU killed mid-decode leaves no QEMU");
 }
 
@@ -177,7 +199,8 @@ static void test_launcher_killed(struct ctx *c)
 	}
 	kill(pid, SIGTERM);
 	rc = e2e_wait(pid);
-	tap_ok(rc == 128 + SIGTERM && access(c->out, F_OK) < 0,
+	tap_ok(rc == 128 + SIGTERM && access(c->big_out, F_OK) < 0 &&
+		       access(c->small_out, F_OK) < 0,
 	       "ih-vm killed by SIGTERM mid-decode dies of it and writes nothing (rc=%d)", rc);
 	tap_ok(e2e_no_qemu_left(&c->e), "SIGTERM to the launcher leaves no QEMU");
 }
