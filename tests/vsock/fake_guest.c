@@ -213,8 +213,8 @@ void fg_avail_add(struct fg *g, int q, uint16_t head)
 
 	memcpy(avail + 4 + 2 * (fq->avail_idx % FG_QNUM), &v, 2);
 	fq->avail_idx++;
-	/* used_event: call us for every used entry */
-	v = htole16(fq->last_used);
+	/* used_event: call us for every used entry (or only that far ahead) */
+	v = htole16((uint16_t)(fq->last_used + g->used_event_ahead));
 	memcpy(avail + 4 + 2 * FG_QNUM, &v, 2);
 	__atomic_store_n((uint16_t *)(avail + 2), htole16(fq->avail_idx), __ATOMIC_RELEASE);
 	eventfd_write(fq->kick, 1);

@@ -32,6 +32,7 @@ struct fg {
 	uint8_t *mem;
 	uint64_t cid;
 	uint32_t buf_alloc, fwd_cnt; /* what this guest advertises */
+	uint16_t used_event_ahead; /* EVENT_IDX: ask for a call only this many entries on */
 	struct fg_queue q[2];
 };
 

@@ -455,6 +455,32 @@ static void test_broken_ring(void)
 	tap_ok(device_works(GPORT + 24), "restarting the ring with SET_VRING_BASE recovers it");
 }
 
+/* EVENT_IDX both ways: calls only when the driver asked, avail_event kept current. */
+static void test_event_idx(void)
+{
+	struct vsock_hdr h;
+	uint64_t quiet, loud;
+	uint16_t ae;
+
+	fg_calls(&g, 1);
+	g.used_event_ahead = 50;
+	fg_send(&g, GPORT + 30, PORT + 1, VSOCK_OP_REQUEST, 0, NULL, 0, false);
+	quiet = fg_calls(&g, 1);
+	g.used_event_ahead = 0;
+	fg_send(&g, GPORT + 31, PORT + 1, VSOCK_OP_REQUEST, 0, NULL, 0, false);
+	loud = fg_calls(&g, 1);
+	tap_ok(quiet == 0 && loud >= 1,
+	       "EVENT_IDX: no call before the driver's used_event, a call once reached (%llu, "
+	       "%llu)",
+	       (unsigned long long)quiet, (unsigned long long)loud);
+	memcpy(&ae, g.mem + g.q[1].used + 4 + 8 * FG_QNUM, 2);
+	tap_ok(le16toh(ae) == g.q[1].avail_idx,
+	       "EVENT_IDX: the device publishes avail_event = its next avail index (%u)",
+	       le16toh(ae));
+	while (fg_recv(&g, &h, NULL, 0, 100))
+		;
+}
+
 /* A guest flooding the ring with bad chains cannot flood the launcher's log. */
 static void test_log_rate(void)
 {
@@ -591,6 +617,7 @@ int main(void)
 	tap_ok(device_works(GPORT + 25),
 	       "device still works after the malformed rings and packets");
 	test_broken_ring();
+	test_event_idx();
 	test_log_rate();
 	test_bad_master();
 	tap_ok(fg_remap(&g) == 0 && device_works(GPORT + 26),
