@@ -63,3 +63,6 @@ tests/decoder/fuzz_decode.test: $(BUILD)/fuzz/fuzz_decode $(HOSTOUT)/tests/corpu
 fuzz: fuzz-decode
 fuzz-decode: $(BUILD)/fuzz/fuzz_decode $(HOSTOUT)/tests/corpus/gen-corpus
 	IH_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/decoder/fuzz_decode.test
+
+# test_degraded also runs the launcher under a simulated kernel without Landlock.
+$(HOSTOUT)/tests/decoder/test_degraded $(ASANOUT)/tests/decoder/test_degraded: | $(HOSTOUT)/ih-vm

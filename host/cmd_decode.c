@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "decode_opts.h"
 #include "output.h"
+#include "sandbox.h"
 
 #define MSG_MAX 256
 
@@ -302,10 +303,37 @@ static void print_json(const struct ih_decode_opts *o, const struct result *res)
 	fflush(stdout);
 }
 
+/* The layers a full sandbox has where the decoder runs (the guest's init is root). */
+static uint32_t expected_layers(const struct ih_decode_opts *o)
+{
+	if (o->backend.isolation == IH_ISOLATION_PROCESS)
+		return ih_sandbox_expected_layers();
+	return IH_LAYER_ALL & ~IH_LAYER_NS_USER;
+}
+
+/* A decode that ran without some layer (--allow-degraded) says so, whatever the output;
+ * no layers at all means no decoder ran (e.g. the input was over its limit). */
+static void warn_degraded(const struct ih_decode_opts *o, const struct result *res)
+{
+	uint32_t missing = expected_layers(o) & ~res->layers;
+
+	if (!missing || !res->layers ||
+	    (res->status != IH_STATUS_OK && res->status != IH_STATUS_REJECTED) ||
+	    (res->exit_code != IH_EXIT_OK && res->exit_code != IH_EXIT_REJECTED))
+		return;
+	fprintf(stderr, "ih-vm decode: %s: warning: decoded without sandbox layers:",
+		o->inputs[res->index]);
+	for (uint32_t bit = 1; bit <= IH_LAYER_ALL; bit <<= 1)
+		if (missing & bit)
+			fprintf(stderr, " %s", ih_layer_name(bit));
+	fprintf(stderr, " (--allow-degraded)\n");
+}
+
 static void print_result(const struct ih_decode_opts *o, const struct result *res)
 {
 	const char *name = o->inputs[res->index];
 
+	warn_degraded(o, res);
 	if (o->json) {
 		print_json(o, res);
 		return;

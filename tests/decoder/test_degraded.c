@@ -166,6 +166,72 @@ static void check_failing(const struct fault *f, int step, const uint8_t *png, s
 	       "%s: refused even with degraded mode allowed (%s)", f->what, p[1].reason);
 }
 
+/* The launcher the CLI cases run, from the top of the tree (where tests/run starts). */
+#define IH_VM "build/host/ih-vm"
+
+/* Runs `ih-vm decode --isolation=process [--allow-degraded] file` under fault f: its exit
+ * status, and its stderr in err. */
+static int cli_case(const struct fault *f, bool degraded, const char *file, char *err, size_t len)
+{
+	int fds[2], status = -1;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (install_fault(f) < 0 || dup2(fds[1], STDERR_FILENO) < 0 ||
+		    dup2(null, STDOUT_FILENO) < 0)
+			_exit(126);
+		execl(IH_VM, "ih-vm", "decode", "--isolation=process",
+		      degraded ? "--allow-degraded" : "--verbose", file, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (n = read(fds[0], err + got, len - got - 1)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The command line tells the user about a refused or degraded sandbox. */
+static void test_cli(const struct fault *control, const struct fault *no_landlock,
+		     const uint8_t *png, size_t len)
+{
+	char file[] = "/tmp/ih-degraded-XXXXXX", err[2048];
+	int fd, rc;
+
+	if (access(IH_VM, X_OK) < 0) {
+		tap_skip("%s is not built", IH_VM);
+		return;
+	}
+	fd = mkstemp(file);
+	if (fd < 0 || write(fd, png, len) != (ssize_t)len) {
+		tap_ok(0, "write a test PNG");
+		return;
+	}
+	close(fd);
+	rc = cli_case(no_landlock, false, file, err, sizeof(err));
+	tap_ok(rc == 3 && strstr(err, "sandbox") && strstr(err, "CONFIG_SECURITY_LANDLOCK"),
+	       "ih-vm decode without Landlock: exit 3 and a Hint (exit %d)", rc);
+	rc = cli_case(no_landlock, true, file, err, sizeof(err));
+	tap_ok(rc == 0 && strstr(err, "warning: decoded without sandbox layers: landlock"),
+	       "ih-vm decode --allow-degraded without Landlock: exit 0 with a warning (exit %d)",
+	       rc);
+	rc = cli_case(control, true, file, err, sizeof(err));
+	tap_ok(rc == 0 && !strstr(err, "warning"),
+	       "control: --allow-degraded with every layer present warns of nothing (exit %d)", rc);
+	unlink(file);
+}
+
 int main(void)
 {
 	static const struct fault control = { "control, no fault", NULL, 0, 0, 0, 0 };
@@ -202,6 +268,7 @@ int main(void)
 		      len);
 	check_failing(&restrict_fails, IH_STEP_LANDLOCK, png, len);
 	check_failing(&nnp_fails, IH_STEP_NO_NEW_PRIVS, png, len);
+	test_cli(&control, &no_landlock, png, len);
 	free(png);
 	return tap_done();
 }
