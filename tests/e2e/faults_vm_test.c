@@ -7,6 +7,7 @@
  * claims more pixels than allowed is the fake guest of tests/e2e/vm_client_test.c.)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,13 +262,29 @@ static void test_silent_guest(struct ctx *c)
 	tap_ok(e2e_no_qemu_left(&c->e), "a guest that never answers leaves no QEMU");
 }
 
+/* Entries in dir besides . and .., or -1. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
 int main(void)
 {
 	struct ctx c = { 0 };
-	int r = e2e_begin(&c.e);
+	int r = e2e_begin(&c.e), n_image;
 
 	if (r)
 		return r > 0 ? 0 : 1;
+	n_image = dir_entries(c.e.image);
 	if (make_inputs(&c) < 0) {
 		tap_ok(0, "the test images are generated");
 		e2e_end(&c.e);
@@ -279,6 +296,8 @@ int main(void)
 	test_launcher_killed(&c);
 	test_silent_guest(&c);
 	test_jobs_launcher_killed(&c);
+	tap_ok(dir_entries(c.outdir) == 0 && dir_entries(c.e.image) == n_image,
+	       "no temporary or partial file is left in the output directory or the image");
 	e2e_end(&c.e);
 	return tap_done();
 }
