@@ -68,7 +68,7 @@ int main(void)
 	char line[200];
 	int listen_fd = -1, err;
 
-	if (vm_prepare(&vm, "ih.vsocktest=bench", 600000, &why) < 0) {
+	if (vm_prepare(&vm, ih_arch_native(), "ih.vsocktest=bench", 600000, &why) < 0) {
 		printf("bench_vsock: skipped: %s\n", why);
 		return 0;
 	}

@@ -29,13 +29,13 @@ static void log_line(void *opaque, const char *line)
 }
 
 /* $IH_IMAGE_DIR, else build/<arch> beside build/host/tests/ where this program lives. */
-static int find_image(struct vm *vm)
+static int find_image(struct vm *vm, enum ih_arch arch)
 {
 	char exe[900];
 	ssize_t n;
 	char *cut;
 
-	if (ih_image_dir_find(ih_arch_native(), vm->image_dir, sizeof(vm->image_dir)) == 0)
+	if (ih_image_dir_find(arch, vm->image_dir, sizeof(vm->image_dir)) == 0)
 		return 0;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
@@ -45,17 +45,17 @@ static int find_image(struct vm *vm)
 	if (!cut)
 		return -ENOENT;
 	*cut = 0;
-	snprintf(vm->image_dir, sizeof(vm->image_dir), "%s/%s", exe,
-		 ih_arch_name(ih_arch_native()));
+	snprintf(vm->image_dir, sizeof(vm->image_dir), "%s/%s", exe, ih_arch_name(arch));
 	return access(vm->image_dir, R_OK) < 0 ? -ENOENT : 0;
 }
 
-int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const char **why)
+int vm_prepare(struct vm *vm, enum ih_arch arch, const char *extra, unsigned int timeout_ms,
+	       const char **why)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->qemu_fd = vm->done_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
-	if (find_image(vm) < 0) {
+	if (find_image(vm, arch) < 0) {
 		*why = "no guest image: run make image";
 		return -ENOENT;
 	}
@@ -65,7 +65,7 @@ int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const 
 		return -ENOENT;
 	}
 	ih_qemu_opts_init(&vm->opts);
-	vm->opts.arch = ih_arch_native();
+	vm->opts.arch = arch;
 	vm->opts.image_dir = vm->image_dir;
 	vm->opts.rootfs = vm->rootfs;
 	vm->opts.extra_cmdline[vm->opts.n_extra_cmdline++] = "ih.mode=vsock-test";

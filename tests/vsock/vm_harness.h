@@ -31,10 +31,11 @@ struct vm {
 };
 
 /*
- * Finds the test image: 0, or -ENOENT with a reason in why (the caller skips).
+ * Finds the test image of arch: 0, or -ENOENT with a reason in why (the caller skips).
  * extra: one more kernel command-line token or NULL.
  */
-int vm_prepare(struct vm *vm, const char *extra, unsigned int timeout_ms, const char **why);
+int vm_prepare(struct vm *vm, enum ih_arch arch, const char *extra, unsigned int timeout_ms,
+	       const char **why);
 
 /*
  * Creates the vsock transport of kind and listens on port; *ret_listen_fd. For

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,18 +160,20 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run as vm_vsock_kernel: AF_VSOCK through /dev/vhost-vsock instead of the backend. */
-static enum ih_vsock_kind kind_from_name(const char *argv0)
+/* The program's own name picks the variant: vm_vsock_kernel takes AF_VSOCK through
+ * /dev/vhost-vsock instead of the backend, vm_vsock_arm64 boots the arm64 image. */
+static bool named(const char *argv0, const char *what)
 {
 	const char *base = strrchr(argv0, '/');
 
-	base = base ? base + 1 : argv0;
-	return strstr(base, "kernel") ? IH_VSOCK_KERNEL : IH_VSOCK_USER;
+	return strstr(base ? base + 1 : argv0, what) != NULL;
 }
 
 int main(int argc, char **argv)
 {
-	enum ih_vsock_kind kind = kind_from_name(argc > 0 ? argv[0] : "");
+	const char *name = argc > 0 ? argv[0] : "";
+	enum ih_vsock_kind kind = named(name, "kernel") ? IH_VSOCK_KERNEL : IH_VSOCK_USER;
+	enum ih_arch arch = named(name, "arm64") ? IH_ARCH_ARM64 : ih_arch_native();
 	static struct echo e[VSOCK_TEST_CONNS];
 	static struct vm vm;
 	unsigned int n = 0;
@@ -190,12 +193,12 @@ int main(int argc, char **argv)
 			 "not run");
 		return tap_done();
 	}
-	if (vm_prepare(&vm, NULL, 900000, &why) < 0) {
+	if (vm_prepare(&vm, arch, NULL, 600000, &why) < 0) {
 		tap_skip("%s", why);
 		return tap_done();
 	}
 	err = vm_vsock(&vm, kind, VSOCK_TEST_PORT, &listen_fd);
-	tap_ok(err == 0, "%s vsock up, listening on port %d",
+	tap_ok(err == 0, "%s: %s vsock up, listening on port %d", ih_arch_name(arch),
 	       kind == IH_VSOCK_KERNEL ? "kernel" : "vhost-user", VSOCK_TEST_PORT);
 	err = err ?: vm_start(&vm);
 	t0 = now_s();
