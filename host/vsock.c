@@ -225,7 +225,10 @@ void ih_vsock_free(struct ih_vsock *v)
 {
 	if (!v)
 		return;
-	/* End of file on the control socket stops the loop; it then closes everything. */
+	/* End of file on the control socket stops the loop; it then closes everything. The
+	 * shutdown also wakes a thread still blocked in ih_vsock_connect() (-EPIPE). */
+	if (v->ctl_fd >= 0)
+		shutdown(v->ctl_fd, SHUT_RDWR);
 	vsock_closep(&v->ctl_fd);
 	if (v->running)
 		pthread_join(v->thread, NULL);
