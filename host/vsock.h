@@ -52,7 +52,10 @@ void ih_vsock_free(struct ih_vsock *v);
 /*
  * Receives every line the backend logs (why a connection or the device was reset, ...),
  * without a newline, from the backend's thread. Set it before ih_vsock_new(); with none
- * (the default) lines are dropped. The library itself never prints.
+ * (the default) lines are dropped. The library itself never prints. The hook runs under
+ * that thread's seccomp filter (host/vsock_seccomp.policy): writing to an fd that is
+ * already open (e.g. fprintf to stderr) is fine; opening files or sockets kills the
+ * process. At most 50 lines a second get through.
  */
 typedef void (*ih_vsock_log_fn)(void *opaque, const char *line);
 void ih_vsock_set_log(ih_vsock_log_fn fn, void *opaque);
