@@ -29,7 +29,19 @@ static struct vm_backend *to_vm(struct ih_backend *b)
 	return (struct vm_backend *)b;
 }
 
-/* Boots a VM big enough for lim. */
+static const char *boot_error(int r)
+{
+	switch (r) {
+	case -ECHILD:
+		return "QEMU exited before the guest's service connected";
+	case -ETIMEDOUT:
+		return "the guest's service did not connect in time";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* Boots a VM big enough for lim; says why in one line (and a Hint) when it cannot. */
 static int boot(struct vm_backend *vb, const struct ih_limits *lim)
 {
 	int64_t t0 = ih_now_ms();
@@ -37,7 +49,11 @@ static int boot(struct vm_backend *vb, const struct ih_limits *lim)
 
 	vb->cfg.mem_bytes = ih_vm_mem_for(lim);
 	r = ih_vm_start(&vb->cfg, &vb->vm);
-	if (r == 0 && vb->opts.verbose)
+	if (r < 0)
+		fprintf(stderr, "ih-vm: the VM did not come up: %s\n%s\n", boot_error(r),
+			vb->cfg.console_log ? "Hint: its console is in the --console-log file"
+					    : "Hint: --console-log FILE keeps the guest's console");
+	else if (vb->opts.verbose)
 		fprintf(stderr, "ih-vm: VM up (QEMU pid %d, %llu MiB, %s) in %lld ms\n",
 			(int)ih_vm_qemu_pid(vb->vm), (unsigned long long)(vb->cfg.mem_bytes >> 20),
 			vb->cfg.kvm ? "kvm" : "tcg", (long long)(ih_now_ms() - t0));

@@ -1,5 +1,6 @@
 /*
- * `ih-vm decode` when things go wrong around the VM: a missing input, an output directory
+ * `ih-vm decode` when things go wrong around the VM: no image, no QEMU or no real KVM for
+ * --accel=kvm, a missing input, an output directory
  * that cannot be written, QEMU killed in the middle of a decode, a guest that takes a
  * request and never answers (the test-only guest mode serve-hang), and the launcher itself
  * killed by SIGTERM, alone or with --jobs workers. Each must end with a clear error and the
@@ -88,6 +89,48 @@ static int said_times(const struct ctx *c, const char *text, int n)
 	if (seen != n)
 		printf("# '%s' %d times, not %d\n", text, seen, n);
 	return seen == n;
+}
+
+/* Runs a decode of the small image with one environment variable set: the exit status. */
+static int run_with(struct ctx *c, const char *var, const char *value, const char *opt)
+{
+	const char *argv[] = { c->e.ihvm, "decode", opt ? opt : "--verbose", c->small, NULL };
+	char *old = getenv(var) ? strdup(getenv(var)) : NULL;
+	int rc;
+
+	if (value)
+		setenv(var, value, 1);
+	rc = e2e_run(argv, c->so, c->se, 300);
+	if (old)
+		setenv(var, old, 1);
+	else
+		unsetenv(var);
+	free(old);
+	return rc;
+}
+
+/* No image, no QEMU, KVM asked for where it is not real: one line and a Hint each. */
+static void test_prerequisites(struct ctx *c)
+{
+	char empty[160];
+	int rc;
+
+	snprintf(empty, sizeof(empty), "%s/empty-image-dir", c->e.tmp);
+	if (mkdir(empty, 0755) < 0)
+		abort();
+	rc = run_with(c, "IH_IMAGE_DIR", empty, NULL);
+	tap_ok(rc == 3 && said(c, "Hint:"), "no guest image: exit 3 and a Hint (rc=%d)", rc);
+	rc = run_with(c, "IH_QEMU", "/nonexistent/qemu-system", NULL);
+	tap_ok(rc == 3 && said(c, "not found") && said(c, "Hint:"),
+	       "no QEMU: exit 3 and a Hint (rc=%d)", rc);
+	if (access("/sys/module/kvm_pvm", F_OK) == 0 || access("/dev/kvm", R_OK | W_OK) < 0) {
+		rc = run_with(c, "IH_NO_SUCH_VAR", NULL, "--accel=kvm");
+		tap_ok(rc == 3 && said(c, "Hint: use --accel=auto"),
+		       "--accel=kvm where KVM is not real: exit 3 and a Hint (rc=%d)", rc);
+	} else {
+		tap_skip("KVM is real on this host: --accel=kvm is usable");
+	}
+	tap_ok(e2e_no_qemu_left(&c->e), "a missing prerequisite leaves no QEMU");
 }
 
 static void test_missing_input(struct ctx *c)
@@ -290,6 +333,7 @@ int main(void)
 		e2e_end(&c.e);
 		return tap_done();
 	}
+	test_prerequisites(&c);
 	test_missing_input(&c);
 	test_unwritable_output(&c);
 	test_qemu_killed(&c);
