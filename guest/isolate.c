@@ -1,7 +1,7 @@
 /*
  * One image, one fresh sandboxed child (guest/isolate.h). The child inherits the input
- * in its copy of our memory, decodes straight into a shared anonymous mapping made for
- * this one child, and writes a wire-protocol response header to a pipe. We read that
+ * in its copy of our memory, decodes straight into a shared anonymous mapping (see
+ * arena below), and writes a wire-protocol response header to a pipe. We read that
  * header as hostile (ih_response_parse against the request's limits and the mapping's
  * size), enforce the wall clock, reap the child, and only then hand out the pixels: no
  * one else can write the mapping any more.
@@ -243,39 +243,95 @@ static size_t page_round(size_t n)
 	return (n + page - 1) / page * page;
 }
 
-/* The shared mapping the child decodes into: room for the largest image lim allows. */
-static int map_pixels(const struct ih_limits *lim, struct ih_pixel_dest *ret)
+/*
+ * The shared mappings children decode into. One is kept between decodes (the arena) so
+ * its pages stay faulted in: a fresh mapping per image costs a page fault per 4 KiB of
+ * pixels, more than the decode itself saves. Nothing crosses from one child to the next
+ * through it: after a child, everything past its legitimate pixels is punched out
+ * (MADV_REMOVE) wherever that child wrote, and before the next child gets the arena the
+ * previous pixels are zeroed. While a caller holds the pixels, decodes use fresh mappings.
+ */
+static struct {
+	uint8_t *buf;
+	size_t cap;
+	size_t dirty; /* bytes from the start that hold the last image's pixels */
+	bool lent; /* those pixels are a caller's ih_decoded.pixels */
+} arena;
+
+/* Room for the largest image lim allows (within its memory), or 0 if absurd. */
+static size_t pixel_cap(const struct ih_limits *lim)
 {
 	uint64_t most = lim->max_pixels > UINT64_MAX / 4 ? UINT64_MAX : lim->max_pixels * 4;
-	size_t cap;
-	void *p;
 
 	if (most > lim->max_memory_bytes)
 		most = lim->max_memory_bytes;
-	if (most > SIZE_MAX / 2)
-		return -ENOMEM;
-	cap = page_round((size_t)most);
-	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		 0);
+	return most > SIZE_MAX / 2 ? 0 : page_round((size_t)most);
+}
+
+static int map_shared(size_t cap, uint8_t **ret)
+{
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
 	if (p == MAP_FAILED)
 		return -errno;
-	*ret = (struct ih_pixel_dest){ p, cap };
+	*ret = p;
 	return 0;
 }
 
-/* The reaped child's pixels become the caller's; the unused tail is unmapped. */
-static void take_pixels(struct ih_pixel_dest *map, struct ih_decoded *d)
+static void arena_drop(void)
 {
-	size_t used = page_round(d->resp.pixel_len);
+	if (arena.buf)
+		munmap(arena.buf, arena.cap);
+	arena.buf = NULL;
+	arena.cap = arena.dirty = 0;
+}
 
-	if (d->resp.status != IH_STATUS_OK) {
-		munmap(map->buf, map->cap);
-		return;
+/* The mapping for the next child: the arena when no caller holds it. */
+static int pixels_get(const struct ih_limits *lim, struct ih_pixel_dest *ret, bool *ret_arena)
+{
+	size_t cap = pixel_cap(lim);
+	int r;
+
+	if (!cap)
+		return -ENOMEM;
+	*ret_arena = !arena.lent;
+	if (arena.lent) {
+		ret->cap = cap;
+		return map_shared(cap, &ret->buf);
 	}
-	if (used < map->cap)
-		munmap(map->buf + used, map->cap - used);
-	d->pixels = map->buf;
-	d->map_len = used;
+	if (arena.buf && arena.cap < cap)
+		arena_drop();
+	if (!arena.buf) {
+		r = map_shared(cap, &arena.buf);
+		if (r < 0)
+			return r;
+		arena.cap = cap;
+	}
+	memset(arena.buf, 0, arena.dirty);
+	arena.dirty = 0;
+	*ret = (struct ih_pixel_dest){ arena.buf, cap };
+	return 0;
+}
+
+/* After the reaped child: its pixels (if OK) become the caller's, the rest is discarded. */
+static void pixels_take(const struct ih_pixel_dest *map, bool from_arena, struct ih_decoded *d)
+{
+	size_t keep = d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0;
+
+	if (!from_arena) {
+		munmap(map->buf + keep, map->cap - keep);
+	} else if (keep < arena.cap &&
+		   madvise(arena.buf + keep, arena.cap - keep, MADV_REMOVE) < 0) {
+		arena_drop(); /* cannot clean it: no one gets it again */
+	} else {
+		arena.dirty = keep;
+		arena.lent = keep > 0;
+	}
+	if (keep) {
+		d->pixels = map->buf;
+		d->map_len = keep;
+	}
 }
 
 static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_job *job,
@@ -319,6 +375,7 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t
 {
 	struct decode_job job = { .lim = lim, .input = input, .input_len = input_len };
 	struct ih_decoded d = { 0 };
+	bool from_arena;
 	int r;
 
 	if (input_len > lim->max_input_bytes) {
@@ -328,22 +385,24 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t
 		*ret = d;
 		return 0;
 	}
-	r = map_pixels(lim, &job.dest);
+	r = pixels_get(lim, &job.dest, &from_arena);
 	if (r < 0)
 		return r;
 	r = run_child(lim, flags, &job, &d);
-	if (r < 0) {
-		munmap(job.dest.buf, job.dest.cap);
+	if (r < 0)
+		d.resp.status = IH_STATUS_INTERNAL;
+	pixels_take(&job.dest, from_arena, &d);
+	if (r < 0)
 		return r;
-	}
-	take_pixels(&job.dest, &d);
 	*ret = d;
 	return 0;
 }
 
 void ih_decoded_free(struct ih_decoded *d)
 {
-	if (d->map_len)
+	if (d->map_len && d->pixels == arena.buf && arena.lent)
+		arena.lent = false;
+	else if (d->map_len)
 		munmap(d->pixels, d->map_len);
 	else
 		free(d->pixels);

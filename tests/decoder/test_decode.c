@@ -346,6 +346,34 @@ static void test_jpeg_memory(const struct ih_limits *def)
 	free(jpg);
 }
 
+/* Results held at once each keep their own pixels; the next decode gets clean memory. */
+static void test_held_results(const char *dir, const struct ih_limits *lim)
+{
+	struct ih_decoded a = { 0 }, b = { 0 }, c = { 0 };
+	char pa[4096], pb[4096];
+	uint8_t *copy = NULL;
+	int r;
+
+	snprintf(pa, sizeof(pa), "%s/good/png-rgba-8bit.png", dir);
+	snprintf(pb, sizeof(pb), "%s/good/jpeg-baseline-444.jpg", dir);
+	r = decode_path(pa, lim, &a);
+	if (r == 0 && a.resp.status == IH_STATUS_OK && (copy = malloc(a.resp.pixel_len)))
+		memcpy(copy, a.pixels, a.resp.pixel_len);
+	if (copy)
+		r = decode_path(pb, lim, &b);
+	tap_ok(copy && r == 0 && b.resp.status == IH_STATUS_OK && a.pixels != b.pixels &&
+		       !memcmp(copy, a.pixels, a.resp.pixel_len),
+	       "a held result keeps its pixels while the next image decodes elsewhere");
+	ih_decoded_free(&a);
+	ih_decoded_free(&b);
+	r = copy ? decode_path(pa, lim, &c) : -ENOMEM;
+	tap_ok(r == 0 && c.resp.status == IH_STATUS_OK && c.resp.pixel_len == a.resp.pixel_len &&
+		       !memcmp(copy, c.pixels, c.resp.pixel_len),
+	       "after both are freed, decoding again into reused memory gives the same pixels");
+	ih_decoded_free(&c);
+	free(copy);
+}
+
 static void test_oversized_input(const struct ih_limits *def)
 {
 	struct ih_limits lim = *def;
@@ -382,6 +410,7 @@ int main(void)
 	test_controls(dir, &lim);
 	test_wall_limit(&lim);
 	test_jpeg_memory(&lim);
+	test_held_results(dir, &lim);
 	test_oversized_input(&lim);
 	cleanup(dir);
 	return tap_done();
