@@ -199,7 +199,7 @@ static pid_t start_big(struct ctx *c, pid_t *ret_qemu)
 {
 	const char *argv[] = { c->e.ihvm, "decode",  "--verbose", "--console-log", c->console,
 			       "-o",	  c->outdir, c->big,	  c->small,	   NULL };
-	const struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
+	const struct timespec settle = { .tv_nsec = 100 * 1000 * 1000 };
 	pid_t pid;
 
 	unlink(c->console);
