@@ -249,7 +249,8 @@ static size_t page_round(size_t n)
  * pixels, more than the decode itself saves. Nothing crosses from one child to the next
  * through it: after a child, everything past its legitimate pixels is punched out
  * (MADV_REMOVE) wherever that child wrote, and before the next child gets the arena the
- * previous pixels are zeroed. While a caller holds the pixels, decodes use fresh mappings.
+ * previous pixels are zeroed. Pixels handed to a caller are MADV_DONTFORK: later children
+ * do not inherit them; while a caller holds the arena's, decodes use fresh mappings.
  */
 static struct {
 	uint8_t *buf;
@@ -328,10 +329,22 @@ static void pixels_take(const struct ih_pixel_dest *map, bool from_arena, struct
 		arena.dirty = keep;
 		arena.lent = keep > 0;
 	}
-	if (keep) {
-		d->pixels = map->buf;
-		d->map_len = keep;
+	if (!keep)
+		return;
+	/* Pixels a caller holds are not inherited by the next children. */
+	if (madvise(map->buf, keep, MADV_DONTFORK) < 0) {
+		if (from_arena)
+			arena_drop();
+		else
+			munmap(map->buf, keep);
+		d->resp.status = IH_STATUS_INTERNAL;
+		d->resp.width = d->resp.height = d->resp.channels = 0;
+		d->resp.pixel_len = 0;
+		ih_reason_set(d->resp.reason, "cannot keep the pixels from later children");
+		return;
 	}
+	d->pixels = map->buf;
+	d->map_len = keep;
 }
 
 static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_job *job,
@@ -400,9 +413,11 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t
 
 void ih_decoded_free(struct ih_decoded *d)
 {
-	if (d->map_len && d->pixels == arena.buf && arena.lent)
+	if (d->map_len && d->pixels == arena.buf && arena.lent) {
 		arena.lent = false;
-	else if (d->map_len)
+		if (madvise(arena.buf, d->map_len, MADV_DOFORK) < 0)
+			arena_drop();
+	} else if (d->map_len)
 		munmap(d->pixels, d->map_len);
 	else
 		free(d->pixels);

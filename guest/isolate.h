@@ -29,6 +29,9 @@ struct ih_decoded {
 int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t *input,
 		      size_t input_len, struct ih_decoded *ret);
 
+/* Releases d's pixels. Call it before the next decode where possible: the pixels of the
+ * last freed result are recycled (zeroed) for the next child. Not thread-safe: both run in
+ * one thread of a process that may fork. */
 void ih_decoded_free(struct ih_decoded *d);
 
 #endif
