@@ -1,7 +1,8 @@
 /*
  * One image, one fresh sandboxed decoder child. Used by the guest init for every request
  * and by the launcher for `--isolation=process`. The child's answer crosses the boundary
- * as a wire-protocol response and is checked against the request's limits here.
+ * as a wire-protocol response header on a pipe, checked against the request's limits
+ * here; its pixels are written straight into shared memory made for it (guest/isolate.c).
  */
 #ifndef IH_GUEST_ISOLATE_H
 #define IH_GUEST_ISOLATE_H
