@@ -3,7 +3,7 @@
 # needs kernel/defconfig.<arch>, kernel/cmdline.<arch>, kernel/budget.<arch> and its line in
 # the table below.
 
-DEB_PKGS += linux-source-6.12 bc flex bison libelf-dev xz-utils zstd
+DEB_PKGS += linux-source-6.12 bc flex bison libelf-dev xz-utils zstd gcc-12-plugin-dev
 
 KERNEL_TARBALL := /usr/src/linux-source-6.12.tar.xz
 KERNEL_SRC := $(BUILD)/src/linux-source-6.12
