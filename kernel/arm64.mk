@@ -2,8 +2,9 @@
 # this fragment adds what the cross build from x86_64 needs and the Image.gz budget.
 #
 # `make deps ARCH=arm64` enables Debian's arm64 multiarch, then the top-level deps installs
-# the cross compiler and the arm64 static libraries the guest programs link (the cross gcc
-# finds /usr/include/aarch64-linux-gnu and /usr/lib/aarch64-linux-gnu by itself).
+# the cross compiler, its GCC plugin headers (the kernel's GCC plugins) and the arm64 static
+# libraries the guest programs link (the cross gcc finds /usr/include/aarch64-linux-gnu and
+# /usr/lib/aarch64-linux-gnu by itself).
 # busybox-static:arm64 cannot be installed beside the native busybox-static, so the build
 # unpacks Debian's package into build/arm64 (initramfs/initramfs.mk takes it from there).
 
@@ -12,7 +13,7 @@ DEB_PKGS += qemu-system-arm
 IMAGE_FILES += $(OUT)/Image.gz
 
 ifneq ($(HOST_ARCH),arm64)
-DEB_PKGS += gcc-aarch64-linux-gnu libc6-dev:arm64 libpng-dev:arm64 libjpeg62-turbo-dev:arm64 \
+DEB_PKGS += gcc-aarch64-linux-gnu gcc-12-plugin-dev-aarch64-linux-gnu libc6-dev:arm64 libpng-dev:arm64 libjpeg62-turbo-dev:arm64 \
 	libseccomp-dev:arm64 zlib1g-dev:arm64
 deps: deps-arm64-multiarch
 endif
