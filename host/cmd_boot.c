@@ -168,6 +168,9 @@ static int prepare(const struct boot_args *a, struct ih_qemu_opts *opts, char *i
 static int verdict(const struct boot_args *a, const struct ih_qemu_result *res,
 		   const struct boot_console *bc)
 {
+	if (res->console_truncated)
+		fprintf(stderr, "ih-vm boot: console output past %u MiB was dropped\n",
+			IH_QEMU_CONSOLE_MAX >> 20);
 	if (res->timed_out) {
 		fprintf(stderr,
 			"ih-vm boot: the guest did not power off within %u s; QEMU killed\n",

@@ -80,7 +80,11 @@ struct ih_qemu_spawn_req {
 typedef int (*ih_qemu_spawn_fn)(const struct ih_qemu_spawn_req *req, void *ctx, pid_t *ret_pid);
 int ih_qemu_spawn_plain(const struct ih_qemu_spawn_req *req, void *ctx, pid_t *ret_pid);
 
-/* Called with each console line (no newline), e.g. to stream or log it. */
+/*
+ * Called with each console line (no newline), e.g. to stream or log it; at most about
+ * IH_QEMU_CONSOLE_MAX bytes per run (the rest is still read, and scanned for the marker).
+ */
+#define IH_QEMU_CONSOLE_MAX (4u << 20)
 typedef void (*ih_qemu_line_fn)(const char *line, void *ctx);
 
 struct ih_qemu_opts {
@@ -133,6 +137,7 @@ struct ih_qemu_result {
 	int wait_status; /* QEMU's status from waitpid() (valid when exit_ns >= 0) */
 	bool guest_failed; /* the console showed a guest failure ("FAILED:", "Kernel panic") */
 	int64_t cpu_ns; /* QEMU's user + system CPU time (load-independent), or -1 */
+	bool console_truncated; /* lines past IH_QEMU_CONSOLE_MAX were not passed to on_line */
 };
 
 /*

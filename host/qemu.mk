@@ -6,7 +6,7 @@ DEB_PKGS += qemu-system-x86
 IHVM_SRCS += host/qemu.c host/accel.c
 
 # Unit tests: no VM. Each is built twice, hardened and under ASan+UBSan.
-BOOT_UNIT := accel_test qemu_argv_test
+BOOT_UNIT := accel_test qemu_argv_test qemu_run_test
 UNIT_TESTS += $(foreach t,$(BOOT_UNIT),$(HOSTOUT)/tests/boot/$(t) $(ASANOUT)/tests/boot/$(t))
 
 $(HOSTOUT)/tests/boot/accel_test: $(HOSTOUT)/tests/boot/accel_test.o $(HOSTOUT)/host/accel.o
@@ -17,6 +17,13 @@ $(HOSTOUT)/tests/boot/qemu_argv_test: $(HOSTOUT)/tests/boot/qemu_argv_test.o \
 		$(HOSTOUT)/host/qemu.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^
 $(ASANOUT)/tests/boot/qemu_argv_test: $(ASANOUT)/tests/boot/qemu_argv_test.o \
+		$(ASANOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+
+$(HOSTOUT)/tests/boot/qemu_run_test: $(HOSTOUT)/tests/boot/qemu_run_test.o \
+		$(HOSTOUT)/host/qemu.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/boot/qemu_run_test: $(ASANOUT)/tests/boot/qemu_run_test.o \
 		$(ASANOUT)/host/qemu.o
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^
 
