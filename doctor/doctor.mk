@@ -1,11 +1,11 @@
 # ih-doctor: the run-time hardening checks (doctor/), built static for the guest rootfs and
 # on the host for the unit tests that feed the checks weakened trees.
 #
-# (guest/serve.mk is read after this file: its variables are spelled out here.)
+# (guest/*.mk are read after this file: their variables are spelled out here.)
 # Data built in: kernel/cmdline (the expected boot tokens, with the arch part if there is
-# one) and guest/sysctl.conf (through guest/serve.mk's generated header and its parser).
+# one) and guest/sysctl.conf (through guest/init.mk's generated header and guest/sysctl.c).
 DOCTOR_SRCS := doctor/util.c doctor/checks_kernel.c doctor/checks_fs.c doctor/lists.c \
-	doctor/inspect.c doctor/run.c guest/serve_sysctl.c
+	doctor/inspect.c doctor/run.c guest/sysctl.c
 # The live sandbox check starts children through the decoder's own sandbox (guest/sandbox.h).
 DOCTOR_SANDBOX_SRCS := doctor/sandbox.c guest/sandbox.c guest/landlock.c guest/seccomp_filter.c \
 	guest/proto.c $(BUILD)/gen/seccomp_policy.c $(BUILD)/gen/limits_default.c
@@ -47,9 +47,7 @@ UNIT_TESTS += $(HOSTOUT)/tests/doctor/sandbox_test $(ASANOUT)/tests/doctor/sandb
 
 # ih.mode=doctor in the guest init (doctor/mode.c): guest/init.mk links every object its
 # binary depends on.
-$(OUT)/guest/init: $(OUT)/obj/doctor/mode.o $(OUT)/obj/guest/serve_sysctl.o
-$(OUT)/obj/doctor/mode.o: $(BUILD)/gen/sysctl_conf.h
-$(OUT)/obj/doctor/mode.o: CFLAGS_GUEST += -I$(BUILD)/gen
+$(OUT)/guest/init: $(OUT)/obj/doctor/mode.o $(OUT)/obj/guest/vsock_host.o
 
 .PHONY: doctor
 doctor: $(OUT)/ih-doctor

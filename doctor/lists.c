@@ -10,7 +10,7 @@
 
 #include "cleanup.h"
 #include "doctor.h"
-#include "serve_sysctl.h"
+#include "sysctl.h"
 
 #define CMDLINE_MAX 4096
 #define TOKEN_MAX 256

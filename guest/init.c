@@ -24,6 +24,8 @@
 
 #include "doctor_mode.h"
 #include "serve.h"
+#include "sysctl.h"
+#include "sysctl_conf.h"
 #include "vsock_test_mode.h"
 
 #define IH_CMDLINE_MAX 4096
@@ -132,50 +134,24 @@ static int mount_all(void)
 	return 0;
 }
 
-static int write_file(const char *path, const char *value)
+static void report_absent_sysctl(const struct ih_sysctl *s)
 {
-	cleanup_fd int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, len) != (ssize_t)len)
-		return errno ? -errno : -EIO;
-	return 0;
+	printf("ih-init: sysctl %s is not in this kernel (feature compiled out)\n", s->name);
 }
 
 /*
- * Hardening sysctls (shared/ref/hardening.md). Each must exist: a missing one means the
- * kernel lacks the feature it controls, and the guest stops rather than run without it.
+ * The hardening sysctls of guest/sysctl.conf (shared/ref/hardening.md), for every mode. A
+ * required one missing, or any that does not keep its value, stops the guest.
  */
 static int set_sysctls(void)
 {
-	static const struct {
-		const char *path, *value;
-	} sysctls[] = {
-		{ "/proc/sys/kernel/kptr_restrict", "2" }, /* no kernel pointers, even for root */
-		{ "/proc/sys/kernel/dmesg_restrict", "1" }, /* kernel log for root only */
-		{ "/proc/sys/kernel/randomize_va_space", "2" }, /* full ASLR incl. brk */
-		{ "/proc/sys/kernel/yama/ptrace_scope", "3" }, /* no ptrace at all */
-		{ "/proc/sys/fs/protected_symlinks", "1" },
-		{ "/proc/sys/fs/protected_hardlinks", "1" },
-		{ "/proc/sys/fs/protected_fifos", "2" },
-		{ "/proc/sys/fs/protected_regular", "2" },
-		{ "/proc/sys/fs/suid_dumpable", "0" }, /* no core dumps of privileged processes */
-		/* perf events for no one (x86 always builds PERF_EVENTS; >= 2 is the maximum) */
-		{ "/proc/sys/kernel/perf_event_paranoid", "3" },
-		{ "/proc/sys/dev/tty/ldisc_autoload", "0" }, /* also the config default */
-	};
+	struct ih_sysctl failed;
+	int r = ih_sysctl_apply(ih_sysctl_conf, "/proc/sys", report_absent_sysctl, &failed);
 
-	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
-		int r = write_file(sysctls[i].path, sysctls[i].value);
-		if (r < 0) {
-			printf("ih-init: cannot set %s to %s: %s\n", sysctls[i].path,
-			       sysctls[i].value, strerror(-r));
-			return r;
-		}
-	}
-	return 0;
+	if (r < 0)
+		printf("ih-init: cannot set sysctl %s=%s: %s\n", failed.name, failed.value,
+		       strerror(-r));
+	return r;
 }
 
 /* Prints the line of /proc/self/mounts for "/" (the last one: it is the visible one). */

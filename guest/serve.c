@@ -14,14 +14,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/vm_sockets.h>
 
 #include "decode.h"
 #include "isolate.h"
 #include "proto.h"
 #include "serve.h"
-#include "serve_sysctl.h"
-#include "sysctl_conf.h"
+#include "vsock_host.h"
 
 #define CONNECT_TRIES 150 /* 20 ms apart: 3 s for the host's listener */
 
@@ -46,49 +44,6 @@ static void guest_ceiling(struct ih_limits *ret)
 	ret->max_input_bytes = min_u64(ret->max_input_bytes, ram / 4);
 	ret->max_pixels = min_u64(ret->max_pixels, ram / 8);
 	ret->max_memory_bytes = min_u64(ret->max_memory_bytes, ram);
-}
-
-static void report_absent(const struct ih_sysctl *s)
-{
-	printf("ih-serve: sysctl %s is not in this kernel (feature compiled out)\n", s->name);
-}
-
-static int harden(void)
-{
-	struct ih_sysctl failed;
-	int r;
-
-	r = ih_sysctl_apply(ih_sysctl_conf, "/proc/sys", report_absent, &failed);
-	if (r < 0)
-		printf("ih-serve: cannot set sysctl %s=%s: %s\n", failed.name, failed.value,
-		       strerror(-r));
-	return r;
-}
-
-static int connect_host(int *ret_fd)
-{
-	struct sockaddr_vm addr = {
-		.svm_family = AF_VSOCK,
-		.svm_cid = VMADDR_CID_HOST,
-		.svm_port = IH_VSOCK_PORT,
-	};
-	const struct timespec pause_20ms = { .tv_nsec = 20 * 1000 * 1000 };
-	int r = -EIO;
-
-	for (int i = 0; i < CONNECT_TRIES; i++) {
-		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-			*ret_fd = fd;
-			return 0;
-		}
-		r = -errno;
-		close(fd);
-		nanosleep(&pause_20ms, NULL);
-	}
-	return r;
 }
 
 /* 0 when len bytes were read, 1 on a clean end of stream before the first byte, -errno. */
@@ -239,12 +194,8 @@ static int serve_one(int fd, const struct ih_limits *ceiling, bool bench)
 
 static int start(int *ret_fd)
 {
-	int r;
+	int r = ih_vsock_connect_host(IH_VSOCK_PORT, CONNECT_TRIES, ret_fd);
 
-	r = harden();
-	if (r < 0)
-		return r;
-	r = connect_host(ret_fd);
 	if (r < 0)
 		printf("ih-serve: cannot reach the host on vsock port %d: %s\n", IH_VSOCK_PORT,
 		       strerror(-r));

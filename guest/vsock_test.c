@@ -17,6 +17,7 @@
 
 #include "../tests/vsock/sha256.h"
 #include "../tests/vsock/vm_test.h"
+#include "vsock_host.h"
 
 #define CHUNK (64u << 10)
 
@@ -73,24 +74,12 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* The test's stream to the host: an fd, or -errno (5 s for the host's listener). */
 static int connect_host(void)
 {
-	const struct sockaddr_vm a = { .svm_family = AF_VSOCK,
-				       .svm_cid = VMADDR_CID_HOST,
-				       .svm_port = VSOCK_TEST_PORT };
-	const struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+	int fd, r = ih_vsock_connect_host(VSOCK_TEST_PORT, 250, &fd);
 
-	for (int i = 0; i < 100; i++) {
-		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (const struct sockaddr *)&a, sizeof(a)) == 0)
-			return fd;
-		close(fd);
-		nanosleep(&pause, NULL);
-	}
-	return -ECONNREFUSED;
+	return r < 0 ? r : fd;
 }
 
 /* Writer: length, data, hash of the data; the hash also goes to the reader over pipe_w. */

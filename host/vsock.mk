@@ -20,7 +20,8 @@ $(ASANOUT)/tests/vsock/test_vsock: $(patsubst %.c,$(ASANOUT)/%.o,$(VSOCK_TEST_SR
 
 # The guest side of the VM test and benchmark: only in the TEST rootfs (rootfs/contents.test),
 # started by ih.mode=vsock-test (guest/vsock_test_mode.c, linked into the guest init).
-$(OUT)/guest/ih-vsock-test: $(OUT)/obj/guest/vsock_test.o $(OUT)/obj/tests/vsock/sha256.o
+$(OUT)/guest/ih-vsock-test: $(OUT)/obj/guest/vsock_test.o $(OUT)/obj/guest/vsock_host.o \
+	$(OUT)/obj/tests/vsock/sha256.o
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(LDFLAGS_GUEST) -o $@ $^
 $(INIT_BIN): $(OUT)/obj/guest/vsock_test_mode.o

@@ -1,4 +1,4 @@
-/* Parses and applies the guest's sysctl table (guest/sysctl.conf); see serve_sysctl.h. */
+/* Parses and applies the guest's sysctl table (guest/sysctl.conf); see sysctl.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "serve_sysctl.h"
+#include "sysctl.h"
 
 /* Copies the next blank-separated word of *p into out (size n): 0, or -EINVAL. */
 static int next_word(const char **p, char *out, size_t n)

@@ -3,8 +3,8 @@
  * table and apply it under a /proc/sys directory (the real one in the guest, a scratch
  * tree in the tests).
  */
-#ifndef IH_GUEST_SERVE_SYSCTL_H
-#define IH_GUEST_SERVE_SYSCTL_H
+#ifndef IH_GUEST_SYSCTL_H
+#define IH_GUEST_SYSCTL_H
 
 #include <stdbool.h>
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "serve_sysctl.h"
+#include "sysctl.h"
 #include "sysctl_conf.h"
 
 static char root[64];
