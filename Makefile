@@ -2,7 +2,7 @@
 #
 # The pipeline reads in build order: kernel/ -> initramfs/ -> rootfs/ -> guest/ -> host/,
 # with doctor/ and tests/ beside it. This file holds the shared flags and the user-facing
-# targets; each directory keeps its own rules in <dir>/build.mk, included below.
+# targets; each directory keeps its own rules in <dir>/*.mk fragments, included below.
 #
 #   make deps     install the Debian packages the build and the tests need
 #   make image    build/<arch>/{bzImage|Image,initramfs.cpio.gz,rootfs.squashfs,.config}
@@ -11,6 +11,7 @@
 #   make test     every test (host unit tests, also under ASan+UBSan, then VM tests)
 #   make lint     clang-format check and cppcheck
 #   make bench    measured speed and size figures, each next to its baseline
+#   make install  ih-vm and the guest image under PREFIX (default /usr/local)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

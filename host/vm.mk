@@ -24,7 +24,7 @@ $(HOSTOUT)/tests/e2e/batch_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o,tests/e2e/batc
 		$(E2E_LIB) tests/corpus/corpus.c)
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpng16 -ljpeg -lz -lm
 VM_TESTS += $(HOSTOUT)/tests/e2e/corpus_vm_test $(HOSTOUT)/tests/e2e/faults_vm_test \
-	$(HOSTOUT)/tests/e2e/batch_vm_test
+	$(HOSTOUT)/tests/e2e/batch_vm_test tests/e2e/install.test
 
 # make demo: the README's run command. Generates a sample photo-sized JPEG (netpbm and
 # libjpeg-turbo-progs, both in DEB_PKGS), decodes it inside the microVM into a PNG and says
