@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "doctor_mode.h"
 #include "proto.h"
+#include "run_prog.h"
 #include "vsock_host.h"
 
 #define DOCTOR_PATH "/sbin/ih-doctor"
@@ -17,25 +18,10 @@
 /* Runs the doctor with its stdout on out; 0 when it ran to the end (pass or fail). */
 static int run_doctor(int out)
 {
-	char *const argv[] = { (char *)"ih-doctor", NULL };
-	char *const envp[] = { NULL };
-	int status;
-	pid_t pid;
+	int status, r = ih_run_prog(DOCTOR_PATH, out, &status);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (out != STDOUT_FILENO && dup2(out, STDOUT_FILENO) < 0)
-			_exit(127);
-		execve(DOCTOR_PATH, argv, envp);
-		printf("ih-doctor: cannot run %s: %s\n", DOCTOR_PATH, strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	if (r < 0)
+		return r;
 	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
 		return 0;
 	printf("ih-doctor: the doctor ended abnormally (status 0x%x)\n", (unsigned int)status);

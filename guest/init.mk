@@ -19,7 +19,7 @@ $(SYSCTL_CONF_H): guest/sysctl.conf
 $(OUT)/obj/guest/init.o: $(SYSCTL_CONF_H)
 $(OUT)/obj/guest/init.o: CFLAGS_GUEST += -I$(BUILD)/gen
 
-$(INIT_BIN): $(OUT)/obj/guest/init.o $(OUT)/obj/guest/sysctl.o
+$(INIT_BIN): $(OUT)/obj/guest/init.o $(OUT)/obj/guest/sysctl.o $(OUT)/obj/guest/run_prog.o
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(LDFLAGS_GUEST) -o $@ $(filter %.o,$^) $(INIT_LIBS)
 
