@@ -121,7 +121,7 @@ static int step_tmp(struct child *c)
 {
 	if (!(c->applied & IH_JAIL_BIT(IH_JAIL_MNTNS)))
 		return -EOPNOTSUPP;
-	return ih_jail_private_tmp(c->cfg);
+	return ih_jail_private_tmp(c->cfg, c->argv[0]);
 }
 
 static int step_dev(struct child *c)
@@ -229,7 +229,6 @@ static const struct {
 	{ IH_JAIL_NNP, step_nnp },	   { IH_JAIL_LANDLOCK, step_landlock },
 };
 
-/* Errors that mean "this host does not offer the layer", as opposed to a failure. */
 /*
  * The errors that mean "this host does not offer the layer" (best-effort skips the layer on
  * these, and says so); any other error is a failure and stops the start, in every mode.

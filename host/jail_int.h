@@ -28,7 +28,8 @@ int ih_jail_cgroup_enter(const char *leaf);
 void ih_jail_cgroup_remove(const char *leaf);
 
 /* jail_mount.c: in the child, inside its new mount namespace. */
-int ih_jail_private_tmp(const struct ih_jail_cfg *cfg);
+/* exe: the program about to be exec'd, kept executable when it lives under /tmp. */
+int ih_jail_private_tmp(const struct ih_jail_cfg *cfg, const char *exe);
 int ih_jail_private_dev(const struct ih_jail_cfg *cfg);
 
 /* jail_landlock.c: the highest ABI, or -ENOSYS / -EOPNOTSUPP when Landlock is absent. */

@@ -1,12 +1,14 @@
 /*
  * The VMM jail's private mounts, made in the child inside its new mount namespace: an empty,
- * read-only /tmp (holding only the image files the launcher keeps under /tmp) and a
+ * read-only /tmp (holding only the image files and the program the launcher keeps under
+ * /tmp, e.g. when the whole tree sits there) and a
  * read-only /dev with null, urandom and, with KVM, kvm bound from the host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,12 @@
 
 #define TMP_KEEP_MAX 8
 
-/* Image files the launcher keeps under /tmp stay visible in the private /tmp. */
+/* Files the launcher keeps under /tmp stay visible in the private /tmp: the image files
+ * read-only and not executable, the program to exec read-only and executable. */
 struct tmp_keep {
 	int fd[TMP_KEEP_MAX];
 	char path[TMP_KEEP_MAX][PATH_MAX];
+	bool exec[TMP_KEEP_MAX];
 	size_t n;
 };
 
@@ -32,14 +36,17 @@ static void tmp_keep_close(struct tmp_keep *k)
 		close(k->fd[i]);
 }
 
-static int tmp_keep_add(struct tmp_keep *k, const char *at, const char *real)
+static int tmp_keep_add(struct tmp_keep *k, const char *at, const char *real, bool exec)
 {
 	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->path[i], at))
+		if (!strcmp(k->path[i], at)) {
+			k->exec[i] = k->exec[i] || exec;
 			return 0;
+		}
 	if (k->n == TMP_KEEP_MAX)
 		return -E2BIG;
 	snprintf(k->path[k->n], PATH_MAX, "%s", at);
+	k->exec[k->n] = exec;
 	k->fd[k->n] = open(real, O_PATH | O_CLOEXEC);
 	if (k->fd[k->n] < 0)
 		return -errno;
@@ -49,29 +56,33 @@ static int tmp_keep_add(struct tmp_keep *k, const char *at, const char *real)
 
 /* The file as named (its directory resolved, its last component not) and as resolved: QEMU
  * opens the first and reaches the second; each under /tmp must exist in the private one. */
-static int tmp_keep_find(const struct ih_jail_cfg *cfg, struct tmp_keep *k)
+static int tmp_keep_path(struct tmp_keep *k, const char *path, bool exec)
 {
 	char real[PATH_MAX], dir[PATH_MAX], named[PATH_MAX + NAME_MAX + 2];
+	const char *slash = strrchr(path, '/');
+	int r = 0;
 
-	for (const char *const *p = cfg->ro_paths; p && *p; p++) {
-		const char *slash = strrchr(*p, '/');
-		int r = 0;
+	if (!realpath(path, real))
+		return -errno;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!realpath(dir[0] ? dir : "/", dir))
+		return -errno;
+	snprintf(named, sizeof(named), "%s/%s", strcmp(dir, "/") ? dir : "",
+		 slash ? slash + 1 : path);
+	if (!strncmp(named, "/tmp/", 5) && strlen(named) < PATH_MAX)
+		r = tmp_keep_add(k, named, real, exec);
+	if (r == 0 && !strncmp(real, "/tmp/", 5))
+		r = tmp_keep_add(k, real, real, exec);
+	return r;
+}
 
-		if (!realpath(*p, real))
-			return -errno;
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - *p) : 1, slash ? *p : ".");
-		if (!realpath(dir[0] ? dir : "/", dir))
-			return -errno;
-		snprintf(named, sizeof(named), "%s/%s", strcmp(dir, "/") ? dir : "",
-			 slash ? slash + 1 : *p);
-		if (!strncmp(named, "/tmp/", 5) && strlen(named) < PATH_MAX)
-			r = tmp_keep_add(k, named, real);
-		if (r == 0 && !strncmp(real, "/tmp/", 5))
-			r = tmp_keep_add(k, real, real);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+static int tmp_keep_find(const struct ih_jail_cfg *cfg, const char *exe, struct tmp_keep *k)
+{
+	int r = tmp_keep_path(k, exe, true);
+
+	for (const char *const *p = cfg->ro_paths; r == 0 && p && *p; p++)
+		r = tmp_keep_path(k, *p, false);
+	return r;
 }
 
 /* Creates the directories leading to path and an empty file or directory in its place. */
@@ -98,10 +109,10 @@ static int make_mount_point(char *path, int fd)
 	return 0;
 }
 
-static int bind_ro(int fd, const char *dst)
+static int bind_ro(int fd, const char *dst, bool exec)
 {
 	const unsigned long ro =
-		MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | (exec ? 0 : MS_NOEXEC);
 	char src[64];
 
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
@@ -110,13 +121,13 @@ static int bind_ro(int fd, const char *dst)
 	return 0;
 }
 
-int ih_jail_private_tmp(const struct ih_jail_cfg *cfg)
+int ih_jail_private_tmp(const struct ih_jail_cfg *cfg, const char *exe)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	__attribute__((cleanup(tmp_keep_close))) struct tmp_keep keep = { .n = 0 };
 	int r;
 
-	r = tmp_keep_find(cfg, &keep);
+	r = tmp_keep_find(cfg, exe, &keep);
 	if (r < 0)
 		return r;
 	if (mount("tmpfs", "/tmp", "tmpfs", fl, "size=64k,mode=0755") < 0)
@@ -124,7 +135,7 @@ int ih_jail_private_tmp(const struct ih_jail_cfg *cfg)
 	for (size_t i = 0; i < keep.n; i++) {
 		r = make_mount_point(keep.path[i], keep.fd[i]);
 		if (r == 0)
-			r = bind_ro(keep.fd[i], keep.path[i]);
+			r = bind_ro(keep.fd[i], keep.path[i], keep.exec[i]);
 		if (r < 0)
 			return r;
 	}
