@@ -64,6 +64,11 @@ struct ih_backend_ops {
 		      const uint8_t *input, size_t input_len, struct ih_decoded *ret);
 	/* Releases the instance (powers the VM off, reaps every child). NULL is fine. */
 	void (*close)(struct ih_backend *b);
+	/*
+	 * vm only (NULL elsewhere): the QEMU jail layers (IH_JAIL_BIT mask, host/jail.h)
+	 * measured on the VM that decoded the last image, when it booted. 0, or -ENODATA.
+	 */
+	int (*jail_layers)(struct ih_backend *b, unsigned int *ret_layers);
 };
 
 extern const struct ih_backend_ops ih_backend_process_ops;

@@ -22,6 +22,8 @@ struct vm_backend {
 	struct ih_backend_opts opts;
 	struct ih_vm_cfg cfg;
 	struct ih_vm *vm; /* NULL: the next image boots one */
+	int jail_err; /* 0 when jail_layers holds what was measured on vm at its boot */
+	unsigned int jail_layers;
 };
 
 static struct vm_backend *to_vm(struct ih_backend *b)
@@ -49,17 +51,22 @@ static int boot(struct vm_backend *vb, const struct ih_limits *lim)
 
 	vb->cfg.mem_bytes = ih_vm_mem_for(lim);
 	r = ih_vm_start(&vb->cfg, &vb->vm);
-	if (r < 0)
+	if (r == -ECHILD || r == -ETIMEDOUT) /* QEMU ran: the guest's console tells why */
 		fprintf(stderr, "ih-vm: the VM did not come up: %s\n%s\n", boot_error(r),
 			vb->cfg.console_log ? "Hint: its console is in the --console-log file"
 					    : "Hint: --console-log FILE keeps the guest's console");
+	else if (r < 0) /* QEMU never ran: the jail or the start said why, with its Hint */
+		fprintf(stderr, "ih-vm: the VM did not start: %s\n", boot_error(r));
 	else if (vb->opts.verbose)
 		fprintf(stderr, "ih-vm: VM up (QEMU pid %d, %llu MiB, %s) in %lld ms\n",
 			(int)ih_vm_qemu_pid(vb->vm), (unsigned long long)(vb->cfg.mem_bytes >> 20),
 			vb->cfg.kvm ? "kvm" : "tcg", (long long)(ih_now_ms() - t0));
-	if (r == 0 && vb->opts.verbose)
+	if (r < 0)
+		return r;
+	vb->jail_err = ih_jail_layers(ih_vm_qemu_pid(vb->vm), &vb->jail_layers);
+	if (vb->opts.verbose)
 		ih_jail_print(ih_vm_qemu_pid(vb->vm), false, stderr);
-	return r;
+	return 0;
 }
 
 static int vm_open(const struct ih_backend_opts *opts, struct ih_backend **ret)
@@ -140,9 +147,20 @@ static void vm_close(struct ih_backend *b)
 	free(vb);
 }
 
+static int vm_jail_layers(struct ih_backend *b, unsigned int *ret_layers)
+{
+	struct vm_backend *vb = to_vm(b);
+
+	if (!vb->vm || vb->jail_err < 0)
+		return -ENODATA;
+	*ret_layers = vb->jail_layers;
+	return 0;
+}
+
 const struct ih_backend_ops ih_backend_vm_ops = {
 	.name = "vm",
 	.open = vm_open,
 	.decode = vm_decode,
 	.close = vm_close,
+	.jail_layers = vm_jail_layers,
 };

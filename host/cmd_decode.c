@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "cmd.h"
 #include "decode_opts.h"
+#include "jail_vm.h"
 #include "output.h"
 #include "sandbox.h"
 
@@ -34,6 +35,8 @@ struct result {
 	uint8_t exit_code; /* enum ih_exit for this input */
 	uint8_t wrote; /* an output file or stream was written */
 	uint32_t width, height, channels, layers;
+	uint16_t jail_layers; /* vm: IH_JAIL_BIT mask measured on the VM's QEMU */
+	uint8_t jail_known; /* jail_layers is set */
 	uint64_t ms;
 	char reason[MSG_MAX];
 	char hint[MSG_MAX];
@@ -216,6 +219,18 @@ static void read_failed(const struct ih_decode_opts *o, int r, struct result *re
 		fail(res, IH_EXIT_SYSTEM, NULL, "cannot read: %s", strerror(-r));
 }
 
+/* The QEMU jail layers of the VM that decoded (vm backend only). */
+static void take_jail_layers(struct ih_backend *b, struct result *res)
+{
+	unsigned int layers;
+
+	_Static_assert(IH_JAIL_NLAYERS <= 16, "jail layers fit in result.jail_layers");
+	if (b->ops->jail_layers && b->ops->jail_layers(b, &layers) == 0) {
+		res->jail_layers = (uint16_t)layers;
+		res->jail_known = 1;
+	}
+}
+
 /* Decodes input number i with backend b; the outcome goes to *res. */
 static void decode_one(struct ih_backend *b, const struct ih_decode_opts *o, uint32_t i,
 		       struct result *res)
@@ -241,6 +256,7 @@ static void decode_one(struct ih_backend *b, const struct ih_decode_opts *o, uin
 	else
 		take_outcome(o, o->inputs[i], &d, res);
 	ih_decoded_free(&d);
+	take_jail_layers(b, res);
 	res->ms = now_ms() - start;
 }
 
@@ -277,6 +293,22 @@ static const char *status_prefix(const struct result *res)
 	return "";
 }
 
+/* vm: ,"jail":{"mode":M,"active":[layers measured in force on the VM's QEMU]} */
+static void print_json_jail(const struct result *res)
+{
+	bool first = true;
+
+	if (!res->jail_known)
+		return;
+	printf(",\"jail\":{\"mode\":\"%s\",\"active\":[", ih_jail_mode_name(ih_jail_get_mode()));
+	for (int l = 0; l < IH_JAIL_NLAYERS; l++)
+		if (res->jail_layers & IH_JAIL_BIT(l)) {
+			printf("%s\"%s\"", first ? "" : ",", ih_jail_layer_name(l));
+			first = false;
+		}
+	printf("]}");
+}
+
 static void print_json(const struct ih_decode_opts *o, const struct result *res)
 {
 	char path[4096];
@@ -293,7 +325,9 @@ static void print_json(const struct ih_decode_opts *o, const struct result *res)
 			printf("%s\"%s\"", first ? "" : ",", ih_layer_name(bit));
 			first = false;
 		}
-	printf("],\"ms\":%llu,\"output\":", (unsigned long long)res->ms);
+	printf("]");
+	print_json_jail(res);
+	printf(",\"ms\":%llu,\"output\":", (unsigned long long)res->ms);
 	output_path(o, o->inputs[res->index], path, sizeof(path));
 	if (res->wrote && o->target != IH_TARGET_STDOUT)
 		json_string(stdout, path);

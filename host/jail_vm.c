@@ -114,6 +114,18 @@ void ih_jail_reaped(pid_t pid)
 	jq->pid = 0;
 }
 
+int ih_jail_layers(pid_t pid, unsigned int *ret_layers)
+{
+	const struct ih_jail_qemu *jq = find(pid);
+	struct ih_jail_measured m;
+	int r = jq ? ih_jail_measure(pid, &m) : -ESRCH;
+
+	if (r < 0)
+		return r;
+	*ret_layers = m.active | (jq->report.applied & IH_JAIL_BIT(IH_JAIL_LANDLOCK));
+	return 0;
+}
+
 int ih_jail_print(pid_t pid, bool json, FILE *f)
 {
 	const struct ih_jail_qemu *jq = find(pid ? pid : latest);

@@ -38,6 +38,10 @@ int ih_jail_vm_spawn(const char *image_dir, const char *initramfs, uint64_t mem_
 /* After the caller reaped pid: removes its cgroup leaf and forgets it. Unknown pids are fine. */
 void ih_jail_reaped(pid_t pid);
 
+/* The layers in force on the running QEMU pid: those measured from /proc, plus Landlock when
+ * it was applied before exec (/proc does not show it). 0, or -ESRCH for an unknown pid. */
+int ih_jail_layers(pid_t pid, unsigned int *ret_layers);
+
 /* --verbose (text) or --json (one object): the layers measured on the running QEMU pid
  * (0: the one started last, for ih_qemu_run callers, which do not see the pid). */
 int ih_jail_print(pid_t pid, bool json, FILE *f);
