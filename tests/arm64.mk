@@ -31,6 +31,7 @@ VM_TESTS += tests/arm64/decode
 ifneq ($(ARCH),arm64)
 deps: deps-arm64
 test-build: image-arm64
+bench: image-arm64
 endif
 
 .PHONY: deps-arm64 image-arm64
