@@ -74,6 +74,12 @@ __attribute__((format(printf, 2, 3))) void ih_reason_set(char reason[IH_REASON_M
 int ih_decode_png(const struct ih_limits *lim, const uint8_t *in, size_t len,
 		  const struct ih_pixel_dest *dest, struct ih_image *ret,
 		  char reason[IH_REASON_MAX]);
+/*
+ * Makes libjpeg-turbo's one-time choices (its SIMD routines) in this process, so that
+ * sandboxed children forked from this thread later need no file access for them. Idempotent.
+ */
+void ih_jpeg_prepare(void);
+
 int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len,
 		   const struct ih_pixel_dest *dest, struct ih_image *ret,
 		   char reason[IH_REASON_MAX]);

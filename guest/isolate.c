@@ -398,6 +398,7 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags, const uint8_t
 		*ret = d;
 		return 0;
 	}
+	ih_jpeg_prepare();
 	r = pixels_get(lim, &job.dest, &from_arena);
 	if (r < 0)
 		return r;

@@ -263,3 +263,45 @@ int ih_decode_jpeg(const struct ih_limits *lim, const uint8_t *in, size_t len,
 	free(job);
 	return r;
 }
+
+static void prepare_error_exit(j_common_ptr cinfo)
+{
+	longjmp(*(jmp_buf *)cinfo->client_data, 1);
+}
+
+/*
+ * libjpeg-turbo chooses its SIMD routines on first use, per thread, and on arm64 it reads
+ * /proc/cpuinfo to do so: a sandboxed child, whose seccomp filter kills openat(), dies of
+ * SIGSYS on its first JPEG. Compressing one pixel into memory here makes that choice in the
+ * parent, before any child is forked: every child inherits it and opens nothing.
+ */
+void ih_jpeg_prepare(void)
+{
+	static bool done;
+	struct jpeg_compress_struct c = { 0 };
+	struct jpeg_error_mgr err;
+	unsigned char pixel[3] = { 0 }, *out = NULL;
+	unsigned long out_len = 0;
+	JSAMPROW row = pixel;
+	jmp_buf jb;
+
+	if (done)
+		return;
+	done = true;
+	c.err = jpeg_std_error(&err);
+	err.error_exit = prepare_error_exit;
+	c.client_data = &jb;
+	if (setjmp(jb) == 0) {
+		jpeg_create_compress(&c);
+		jpeg_mem_dest(&c, &out, &out_len);
+		c.image_width = c.image_height = 1;
+		c.input_components = 3;
+		c.in_color_space = JCS_RGB;
+		jpeg_set_defaults(&c);
+		jpeg_start_compress(&c, TRUE);
+		jpeg_write_scanlines(&c, &row, 1);
+		jpeg_finish_compress(&c);
+	}
+	jpeg_destroy_compress(&c);
+	free(out);
+}
