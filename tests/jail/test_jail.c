@@ -29,13 +29,56 @@ static char helper[PATH_MAX];
 static char tmpdir[64];
 static char allowed[128];
 
+static char helper_dir[64];
+
+/* Copies src to dst (mode 0555); 0 or -errno. */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
+	if (out < 0)
+		r = -errno;
+	while (r == 0 && (n = read(in, buf, sizeof(buf))) != 0)
+		if (n < 0 || write(out, buf, (size_t)n) != n)
+			r = errno ? -errno : -EIO;
+	close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+/*
+ * The helper is run from a copy in a fresh world-readable directory under /tmp: the suite
+ * also runs as nobody, who cannot reach a build tree under a private home (/root is 0700).
+ */
 static void set_paths(void)
 {
-	char exe[PATH_MAX] = { 0 };
+	char exe[PATH_MAX] = { 0 }, built[PATH_MAX + 16];
 
 	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0)
 		exit(1);
-	snprintf(helper, sizeof(helper), "%s/jail_helper", dirname(exe));
+	snprintf(built, sizeof(built), "%s/jail_helper", dirname(exe));
+	snprintf(helper_dir, sizeof(helper_dir), "/tmp/ih-jail-helper-XXXXXX");
+	if (!mkdtemp(helper_dir) || chmod(helper_dir, 0755) < 0) {
+		perror("test_jail: a directory for the helper");
+		exit(1);
+	}
+	snprintf(helper, sizeof(helper), "%s/jail_helper", helper_dir);
+	if (copy_file(built, helper) < 0) {
+		fprintf(stderr, "test_jail: cannot copy %s to %s\n", built, helper);
+		exit(1);
+	}
+}
+
+static void remove_helper(void)
+{
+	unlink(helper);
+	rmdir(helper_dir);
 }
 
 static struct ih_jail_cfg base_cfg(enum ih_jail_mode mode)
@@ -470,5 +513,6 @@ int main(void)
 	set_paths();
 	test_parse();
 	run_as_users(suite);
+	remove_helper();
 	return tap_done();
 }
