@@ -13,7 +13,6 @@
 #include "vsock_host.h"
 
 #define DOCTOR_PATH "/sbin/ih-doctor"
-#define CONNECT_TRIES 150 /* 20 ms apart: 3 s for the host's listener */
 
 /* Runs the doctor with its stdout on out; 0 when it ran to the end (pass or fail). */
 static int run_doctor(int out)
@@ -33,7 +32,7 @@ int ih_doctor_mode(void)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = ih_vsock_connect_host(IH_VSOCK_PORT, CONNECT_TRIES, &fd);
+	r = ih_vsock_connect_host(IH_VSOCK_PORT, IH_VSOCK_CONNECT_TRIES, &fd);
 	if (r == 0)
 		return run_doctor(fd);
 	printf("ih-doctor: no vsock connection to the host (%s): TAP on the console\n",

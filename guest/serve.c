@@ -21,8 +21,6 @@
 #include "serve.h"
 #include "vsock_host.h"
 
-#define CONNECT_TRIES 150 /* 20 ms apart: 3 s for the host's listener */
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -194,7 +192,7 @@ static int serve_one(int fd, const struct ih_limits *ceiling, bool bench)
 
 static int start(int *ret_fd)
 {
-	int r = ih_vsock_connect_host(IH_VSOCK_PORT, CONNECT_TRIES, ret_fd);
+	int r = ih_vsock_connect_host(IH_VSOCK_PORT, IH_VSOCK_CONNECT_TRIES, ret_fd);
 
 	if (r < 0)
 		printf("ih-serve: cannot reach the host on vsock port %d: %s\n", IH_VSOCK_PORT,
