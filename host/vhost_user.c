@@ -169,7 +169,17 @@ static void reset_rings(struct vu_dev *d)
 		close_fd(&d->vq[i].call_fd);
 		virtq_init(&d->vq[i]);
 	}
+	d->broken = false;
 	d->events |= VU_EV_RINGS | VU_EV_RESET;
+}
+
+/* Stops every ring until the device is reset; the caller has logged why, once. */
+static void mark_broken(struct vu_dev *d)
+{
+	d->broken = true;
+	for (int i = 0; i < VU_NUM_QUEUES; i++)
+		d->vq[i].broken = true;
+	d->events |= VU_EV_RINGS;
 }
 
 static int set_mem_table(struct vu_dev *d, struct vu_msg *m)
@@ -208,6 +218,7 @@ static int set_vring_num(struct vu_dev *d, struct vu_msg *m)
 static int set_vring_addr(struct vu_dev *d, struct vu_msg *m)
 {
 	struct virtq *vq = msg_vq(d, m->p.addr.index);
+	int err;
 
 	if (!vq)
 		return -EPROTO;
@@ -215,11 +226,20 @@ static int set_vring_addr(struct vu_dev *d, struct vu_msg *m)
 	vq->avail_uva = m->p.addr.avail;
 	vq->used_uva = m->p.addr.used;
 	vq->addr_set = true;
-	vq->broken = false;
-	if (virtq_map(vq, &d->mem) < 0) {
+	vq->broken = d->broken;
+	err = virtq_map(vq, &d->mem);
+	if (err == -EINVAL) {
+		if (!d->broken)
+			vsock_log("vhost-user: vring %u refused: its descriptor table, avail ring "
+				  "and used ring overlap; device broken until reset",
+				  m->p.addr.index);
+		mark_broken(d);
+		return 0;
+	}
+	if (err < 0) {
 		vsock_log("vhost-user: vring %u addresses are outside guest memory",
 			  m->p.addr.index);
-		return -EFAULT;
+		return err;
 	}
 	virtq_sync_used(vq);
 	return 0;

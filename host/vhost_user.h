@@ -6,6 +6,7 @@
 #ifndef IH_HOST_VHOST_USER_H
 #define IH_HOST_VHOST_USER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "virtq.h"
@@ -25,6 +26,7 @@ struct vu_dev {
 	uint64_t features; /* acked by SET_FEATURES */
 	uint64_t protocol_features;
 	unsigned int events;
+	bool broken; /* rings refused at setup: no ring is processed until a reset */
 	struct vu_mem mem;
 	struct virtq vq[VU_NUM_QUEUES];
 };

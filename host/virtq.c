@@ -43,9 +43,29 @@ void virtq_init(struct virtq *vq)
 	vq->call_fd = -1;
 }
 
+static bool overlap(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+	return (uintptr_t)a < (uintptr_t)b + b_len && (uintptr_t)b < (uintptr_t)a + a_len;
+}
+
+/*
+ * The three parts of a split ring are separate areas: a device writing the used ring must
+ * not change the descriptors or the avail ring it reads, or each push could make new work
+ * for the next pop.
+ */
+static bool parts_overlap(const struct virtq *vq)
+{
+	size_t n = vq->num, desc = 16 * n, avail = AVAIL_RING + 2 * n + 2;
+	size_t used = USED_RING + 8 * n + 2;
+
+	return overlap(vq->desc, desc, vq->avail, avail) ||
+	       overlap(vq->desc, desc, vq->used, used) || overlap(vq->avail, avail, vq->used, used);
+}
+
 int virtq_map(struct virtq *vq, const struct vu_mem *mem)
 {
 	size_t n = vq->num;
+	int err = 0;
 
 	vq->desc = vq->avail = vq->used = NULL;
 	if (!vq->addr_set || n == 0)
@@ -54,11 +74,13 @@ int virtq_map(struct virtq *vq, const struct vu_mem *mem)
 	vq->avail = vu_mem_uva(mem, vq->avail_uva, AVAIL_RING + 2 * n + 2);
 	vq->used = vu_mem_uva(mem, vq->used_uva, USED_RING + 8 * n + 2);
 	if (!vq->desc || !vq->avail || !vq->used || (uintptr_t)vq->desc % 16 ||
-	    (uintptr_t)vq->avail % 2 || (uintptr_t)vq->used % 4) {
+	    (uintptr_t)vq->avail % 2 || (uintptr_t)vq->used % 4)
+		err = -EFAULT;
+	else if (parts_overlap(vq))
+		err = -EINVAL;
+	if (err)
 		vq->desc = vq->avail = vq->used = NULL;
-		return -EFAULT;
-	}
-	return 0;
+	return err;
 }
 
 void virtq_sync_used(struct virtq *vq)
@@ -91,14 +113,18 @@ static void read_desc(const uint8_t *table, uint16_t i, struct desc *d)
 	d->next = le16toh(raw.next);
 }
 
-/* Switches the walk to the indirect table d points to, after validating it. */
+/*
+ * Switches the walk to the indirect table d points to, after validating it. Whether the walk
+ * is already inside an indirect table is known from the walk, never from where the table
+ * lies: a table placed over the ring's own descriptor table is still an indirect one.
+ */
 static int enter_indirect(const struct virtq *vq, const struct vu_mem *mem, const struct desc *d,
-			  unsigned int steps, const uint8_t **table, unsigned int *table_n,
-			  const char **why)
+			  unsigned int steps, bool nested, const uint8_t **table,
+			  unsigned int *table_n, const char **why)
 {
 	if (!vq->indirect)
 		*why = "indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC";
-	else if (*table != vq->desc)
+	else if (nested)
 		*why = "indirect table inside an indirect table";
 	else if (steps != 1 || (d->flags & VIRTQ_DESC_F_NEXT))
 		*why = "indirect descriptor that is not alone in its chain";
@@ -142,12 +168,16 @@ static int add_seg(struct virtq_chain *c, const struct vu_mem *mem, const struct
 	return 0;
 }
 
-/* Walks the chain from c->head; each table is visited at most once per entry. */
+/*
+ * Walks the chain from c->head; each table is visited at most once per entry, and at most
+ * one indirect table is entered: at most 1 + VIRTQ_MAX_SEGS descriptors in all.
+ */
 static int walk_chain(const struct virtq *vq, const struct vu_mem *mem, struct virtq_chain *c,
 		      const char **why)
 {
 	const uint8_t *table = vq->desc;
 	unsigned int table_n = vq->num, steps = 0;
+	bool in_indirect = false;
 	uint16_t i = c->head;
 	struct desc d;
 	int err;
@@ -161,9 +191,11 @@ static int walk_chain(const struct virtq *vq, const struct vu_mem *mem, struct v
 		}
 		read_desc(table, i, &d);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-			err = enter_indirect(vq, mem, &d, steps, &table, &table_n, why);
+			err = enter_indirect(vq, mem, &d, steps, in_indirect, &table, &table_n,
+					     why);
 			if (err < 0)
 				return err;
+			in_indirect = true;
 			i = 0;
 			steps = 0;
 			continue;

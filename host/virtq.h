@@ -56,7 +56,8 @@ struct virtq {
 void virtq_init(struct virtq *vq);
 
 /* Looks the ring addresses up in mem again (after SET_VRING_ADDR or SET_MEM_TABLE).
- * -EFAULT when a ring is not wholly inside guest memory or misaligned. */
+ * -EFAULT when a ring is not wholly inside guest memory or misaligned; -EINVAL when the
+ * descriptor table, avail ring and used ring overlap one another. */
 int virtq_map(struct virtq *vq, const struct vu_mem *mem);
 
 /* Reads used->idx into our copy: where processing resumes after (re)start. */

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@ struct ih_vsock {
 	int loop_ctl_fd; /* the backend's end */
 	int loop_vu_fd; /* the backend's end of QEMU's socket, owned by the loop once running */
 	bool running;
+	atomic_bool stop; /* tells the loop to end, whatever the guest keeps it busy with */
 	pthread_t thread;
 	pthread_mutex_t lock; /* one control request at a time */
 };
@@ -39,7 +41,7 @@ static void *backend_main(void *arg)
 {
 	struct ih_vsock *v = arg;
 
-	vsock_loop_run(v->loop_vu_fd, v->loop_ctl_fd, v->guest_cid);
+	vsock_loop_run(v->loop_vu_fd, v->loop_ctl_fd, v->guest_cid, &v->stop);
 	return NULL;
 }
 
@@ -225,8 +227,10 @@ void ih_vsock_free(struct ih_vsock *v)
 {
 	if (!v)
 		return;
-	/* End of file on the control socket stops the loop; it then closes everything. The
-	 * shutdown also wakes a thread still blocked in ih_vsock_connect() (-EPIPE). */
+	/* The flag stops the loop within one pass of bounded ring work; end of file on the
+	 * control socket wakes it from epoll_wait and also wakes a thread still blocked in
+	 * ih_vsock_connect() (-EPIPE). The loop then closes everything. */
+	atomic_store(&v->stop, true);
 	if (v->ctl_fd >= 0)
 		shutdown(v->ctl_fd, SHUT_RDWR);
 	vsock_closep(&v->ctl_fd);

@@ -46,8 +46,10 @@ $(HOSTOUT)/tests/vsock/vm_vsock: $(HOSTOUT)/tests/vsock/vm_vsock.o $(VSOCK_VM_OB
 	$(CC) $(LDFLAGS_HOST) -o $@ $(filter %.o,$^) -lpthread
 
 # libFuzzer target over ring and packet parsing (clang): `make fuzz FUZZ_SECONDS=N`, and a
-# short run among the unit tests (tests/fuzz/fuzz_vsock.test).
+# short run among the unit tests (tests/fuzz/fuzz_vsock.test). An input slower than
+# FUZZ_TIMEOUT seconds is a finding (a guest must not be able to hold the backend).
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 2
 FUZZ_CC := clang-14
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -Ihost -Iguest -Itests/fuzz \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -62,13 +64,58 @@ $(BUILD)/fuzz/vsock_seeds: tests/fuzz/vsock_seeds.c tests/fuzz/fuzz_vsock.h
 UNIT_TESTS += tests/fuzz/fuzz_vsock.test
 tests/fuzz/fuzz_vsock.test: $(BUILD)/fuzz/fuzz_vsock $(BUILD)/fuzz/vsock_seeds
 
-.PHONY: fuzz fuzz-vsock
+# The fuzzer's findings, each a file under tests/fuzz/regress/, replayed through the same
+# target as a unit test (plain and ASan+UBSan builds); the inputs are compiled in.
+VSOCK_REGRESS := $(sort $(wildcard tests/fuzz/regress/vsock-*))
+$(BUILD)/gen/fuzz_vsock_inputs.c: $(VSOCK_REGRESS) tests/fuzz/gen-inputs.sh
+	@mkdir -p $(@D)
+	sh tests/fuzz/gen-inputs.sh $(VSOCK_REGRESS) > $@
+VSOCK_REGRESS_SRCS := tests/fuzz/test_vsock_regress.c tests/fuzz/fuzz_vsock.c \
+	$(BUILD)/gen/fuzz_vsock_inputs.c host/vsock_proto.c host/vsock_conn.c host/vsock_ctl.c \
+	host/vsock_log.c host/virtq.c host/vu_mem.c host/vhost_user.c
+UNIT_TESTS += $(HOSTOUT)/tests/fuzz/test_vsock_regress $(ASANOUT)/tests/fuzz/test_vsock_regress
+# These two include from the top of the tree (host/vsock.h, tests/fuzz/fuzz_inputs.h).
+VSOCK_REGRESS_TOP := tests/fuzz/test_vsock_regress.o $(BUILD)/gen/fuzz_vsock_inputs.o
+$(addprefix $(HOSTOUT)/,$(VSOCK_REGRESS_TOP)): CFLAGS_HOST += -I.
+$(addprefix $(ASANOUT)/,$(VSOCK_REGRESS_TOP)): CFLAGS_ASAN += -I.
+$(HOSTOUT)/tests/fuzz/test_vsock_regress: $(patsubst %.c,$(HOSTOUT)/%.o,$(VSOCK_REGRESS_SRCS))
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ -lpthread
+$(ASANOUT)/tests/fuzz/test_vsock_regress: $(patsubst %.c,$(ASANOUT)/%.o,$(VSOCK_REGRESS_SRCS))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ -lpthread
+
+# Seeds: the generated well-formed images, the minimised corpus of past long runs
+# (tests/fuzz/seeds/) and every past finding (tests/fuzz/regress/).
+VSOCK_FUZZ_SEEDS := $(BUILD)/fuzz/seeds-vsock tests/fuzz/seeds/vsock tests/fuzz/regress
+.PHONY: fuzz fuzz-vsock fuzz-long
 fuzz: fuzz-vsock
 fuzz-vsock: $(BUILD)/fuzz/fuzz_vsock $(BUILD)/fuzz/vsock_seeds
-	@mkdir -p $(BUILD)/fuzz/corpus-vsock
-	$(BUILD)/fuzz/vsock_seeds $(BUILD)/fuzz/corpus-vsock
-	$(BUILD)/fuzz/fuzz_vsock -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-		$(BUILD)/fuzz/corpus-vsock
+	@mkdir -p $(BUILD)/fuzz/seeds-vsock
+	$(BUILD)/fuzz/vsock_seeds $(BUILD)/fuzz/seeds-vsock
+	IH_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) tests/fuzz/fuzz-long.sh $(BUILD)/fuzz/fuzz_vsock \
+		$(BUILD)/fuzz/corpus-vsock $(FUZZ_SECONDS) $(VSOCK_FUZZ_SEEDS)
+
+# make fuzz-long [FUZZ_MINUTES=N]: every fuzzer, one after the other, N minutes each (10),
+# at low priority, each on its corpus under $(BUILD)/fuzz/ kept from run to run. The seeds
+# in tests/fuzz/seeds/NAME are the fewest inputs that cover every edge a run reached, made by
+# FUZZER -set_cover_merge=1 -use_counters=0 tests/fuzz/seeds/NAME $(BUILD)/fuzz/corpus-NAME
+FUZZ_MINUTES ?= 10
+FUZZ_LONG_SECONDS ?= $$(($(FUZZ_MINUTES) * 60))
+fuzz-long: $(BUILD)/fuzz/fuzz_vsock $(BUILD)/fuzz/vsock_seeds $(BUILD)/fuzz/fuzz_decode \
+		$(HOSTOUT)/tests/corpus/gen-corpus
+	@mkdir -p $(BUILD)/fuzz/seeds-vsock $(BUILD)/fuzz/seeds-decode
+	$(BUILD)/fuzz/vsock_seeds $(BUILD)/fuzz/seeds-vsock
+	$(HOSTOUT)/tests/corpus/gen-corpus $(BUILD)/fuzz/gen-decode
+	cp $(BUILD)/fuzz/gen-decode/good/*.png $(BUILD)/fuzz/gen-decode/good/*.jpg \
+		$(BUILD)/fuzz/seeds-decode/
+	find $(BUILD)/fuzz/gen-decode/hostile -type f -size -100k \
+		-exec cp {} $(BUILD)/fuzz/seeds-decode/ \;
+	rc=0; \
+	IH_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) nice tests/fuzz/fuzz-long.sh $(BUILD)/fuzz/fuzz_vsock \
+		$(BUILD)/fuzz/corpus-vsock $(FUZZ_LONG_SECONDS) $(VSOCK_FUZZ_SEEDS) || rc=1; \
+	IH_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) IH_FUZZ_RSS_MB=1024 nice tests/fuzz/fuzz-long.sh \
+		$(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/corpus-decode $(FUZZ_LONG_SECONDS) \
+		$(BUILD)/fuzz/seeds-decode tests/fuzz/seeds/decode || rc=1; \
+	exit $$rc
 
 # make bench: vsock throughput both ways next to an in-guest pipe and memcpy, same boot.
 BENCHES += $(HOSTOUT)/tests/bench_vsock

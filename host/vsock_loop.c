@@ -133,23 +133,44 @@ static int dispatch(struct loop *l, const struct epoll_event *ev)
 	}
 }
 
-static int serve(struct loop *l)
+/* Waits for events (not at all while a ring still has work) and handles them; -EPIPE when
+ * the launcher closed the control socket. */
+static int wait_and_dispatch(struct loop *l, bool more)
 {
 	struct epoll_event ev[MAX_EVENTS];
+	int n = epoll_wait(l->epfd, ev, MAX_EVENTS, more ? 0 : vsock_proto_expire(&l->proto));
 
-	for (;;) {
-		int n = epoll_wait(l->epfd, ev, MAX_EVENTS, vsock_proto_expire(&l->proto));
-
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		for (int i = 0; i < n; i++)
-			if (dispatch(l, &ev[i]) == -EPIPE)
-				return 0;
-		vsock_proto_process(&l->proto);
-	}
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		if (dispatch(l, &ev[i]) == -EPIPE)
+			return -EPIPE;
+	return 0;
 }
 
-int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid)
+/*
+ * Passes of events, then one budget of ring work each, until the launcher stops the loop.
+ * However busy the guest keeps the rings, the stop is seen within one pass.
+ */
+static int serve(struct loop *l)
+{
+	uint64_t last_cut_ms = 0; /* when a pass last ended with ring work left */
+	bool more = false;
+	int err = 0;
+
+	while (!err && !vsock_proto_stopping(&l->proto)) {
+		err = wait_and_dispatch(l, more);
+		if (!err)
+			more = vsock_proto_process(&l->proto);
+		if (more)
+			last_cut_ms = vsock_now_ms();
+	}
+	if (vsock_proto_stopping(&l->proto) && last_cut_ms + 1000 > vsock_now_ms())
+		vsock_log("vsock: stopped by the launcher while the guest kept its rings busy");
+	return err == -EPIPE ? 0 : err;
+}
+
+int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid, const atomic_bool *stop)
 {
 	struct loop *l = calloc(1, sizeof(*l));
 	int err;
@@ -173,6 +194,7 @@ int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid)
 	vsock_ctl_reply(ctl_fd, err, -1);
 	if (!err) {
 		vsock_proto_init(&l->proto, &l->dev, l->epfd, ctl_fd);
+		l->proto.stop = stop;
 		err = serve(l);
 		vsock_proto_free(&l->proto);
 	}

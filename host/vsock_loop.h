@@ -7,14 +7,17 @@
 #ifndef IH_HOST_VSOCK_LOOP_H
 #define IH_HOST_VSOCK_LOOP_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /*
  * Sets up, confines the calling thread (vsock_sandbox.h) and sends the outcome on ctl_fd
  * as one vsock_ctl_rep; then serves the vhost-user master on vu_sock and the requests
- * arriving on ctl_fd until ctl_fd reaches end of file. Takes ownership of vu_sock (closes
+ * arriving on ctl_fd until ctl_fd reaches end of file or *stop is set (set it, then shut
+ * ctl_fd down to wake the loop). Each pass of the loop does bounded ring work, so the loop
+ * sees either within one pass whatever the guest writes. Takes ownership of vu_sock (closes
  * it); ctl_fd stays the caller's. Returns 0, or -errno when the loop could not be set up.
  */
-int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid);
+int vsock_loop_run(int vu_sock, int ctl_fd, uint64_t guest_cid, const atomic_bool *stop);
 
 #endif

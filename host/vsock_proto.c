@@ -205,14 +205,29 @@ static void on_packet(struct vsock_proto *p)
 	}
 }
 
-static void process_tx(struct vsock_proto *p)
+bool vsock_proto_stopping(const struct vsock_proto *p)
+{
+	return p->stop && atomic_load_explicit(p->stop, memory_order_relaxed);
+}
+
+/* Chains one pass may take from a ring: its size, so a guest moving the avail index under us
+ * (or a ring overlapping buffers) cannot keep the pass going. 0 once asked to stop. */
+static unsigned int ring_budget(const struct vsock_proto *p, const struct virtq *vq)
+{
+	return vsock_proto_stopping(p) ? 0 : vq->num;
+}
+
+/* Returns true when the budget ran out before the ring did. */
+static bool process_tx(struct vsock_proto *p)
 {
 	struct virtq *vq = &p->dev->vq[VU_TX];
+	unsigned int budget = ring_budget(p, vq);
 	const char *why = NULL;
 	bool head_ok;
-	int r;
+	int r = 1;
 
-	while ((r = virtq_pop(vq, &p->dev->mem, &p->chain, &head_ok, &why)) != 0) {
+	while (budget && (r = virtq_pop(vq, &p->dev->mem, &p->chain, &head_ok, &why)) != 0) {
+		budget--;
 		if (r < 0)
 			vsock_log("vsock: tx ring: %s", why);
 		else if (p->chain.nin)
@@ -225,20 +240,24 @@ static void process_tx(struct vsock_proto *p)
 			break;
 	}
 	virtq_notify(vq);
+	return budget == 0 && r != 0 && virtq_ready(vq);
 }
 
 /* ---- host -> guest (rx ring) ---- */
 
-/* Pops the next usable rx buffer into p->chain: 1, or 0 when there is none. */
-static int rx_pop(struct vsock_proto *p)
+/* Pops the next usable rx buffer into p->chain: 1, or 0 when there is none or *budget chains
+ * were taken. Malformed buffers count against *budget too. */
+static int rx_pop(struct vsock_proto *p, unsigned int *budget)
 {
 	struct virtq *vq = &p->dev->vq[VU_RX];
 	const char *why = NULL;
 	bool head_ok;
 	int r;
 
-	for (;;) {
+	while (*budget) {
 		r = virtq_pop(vq, &p->dev->mem, &p->chain, &head_ok, &why);
+		if (r != 0)
+			(*budget)--;
 		if (r == 0)
 			return 0;
 		if (r > 0 && !p->chain.nout && p->chain.in_len >= VSOCK_HDR_LEN)
@@ -250,6 +269,7 @@ static int rx_pop(struct vsock_proto *p)
 		if (r == -EIO)
 			return 0;
 	}
+	return 0;
 }
 
 /* Writes the header of a packet of len payload bytes into p->chain and returns the chain. */
@@ -350,15 +370,20 @@ static struct vsock_conn *next_conn(struct vsock_proto *p)
 	return NULL;
 }
 
-static void process_rx(struct vsock_proto *p)
+/* Returns true when the budget ran out while packets were still waiting. */
+static bool process_rx(struct vsock_proto *p)
 {
 	struct virtq *vq = &p->dev->vq[VU_RX];
+	unsigned int budget = ring_budget(p, vq);
+	bool waiting = false;
 
 	while (virtq_ready(vq)) {
 		struct vsock_conn *c = p->nrst ? NULL : next_conn(p);
 
-		if ((!c && !p->nrst) || !rx_pop(p))
+		waiting = c || p->nrst;
+		if (!waiting || !rx_pop(p, &budget))
 			break;
+		waiting = false;
 		if (!c) {
 			rx_put(p, NULL, &p->rst[0], VSOCK_OP_RST, 0, 0);
 			memmove(&p->rst[0], &p->rst[1], --p->nrst * sizeof(p->rst[0]));
@@ -369,12 +394,14 @@ static void process_rx(struct vsock_proto *p)
 		}
 	}
 	virtq_notify(vq);
+	return waiting && budget == 0 && virtq_ready(vq);
 }
 
-void vsock_proto_process(struct vsock_proto *p)
+bool vsock_proto_process(struct vsock_proto *p)
 {
-	process_tx(p);
-	process_rx(p);
+	bool more = process_tx(p);
+
+	return process_rx(p) || more;
 }
 
 /* ---- events, listeners, connects ---- */

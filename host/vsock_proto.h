@@ -10,6 +10,7 @@
 #ifndef IH_HOST_VSOCK_PROTO_H
 #define IH_HOST_VSOCK_PROTO_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -92,6 +93,7 @@ struct vsock_rst {
 
 struct vsock_proto {
 	struct vu_dev *dev;
+	const atomic_bool *stop; /* set by another thread: drop ring work at once; NULL: none */
 	int epfd; /* connection fds are added here, tagged VSOCK_TAG_CONN; -1: none */
 	int ctl_fd; /* where pending connects are answered */
 	uint64_t now_ms;
@@ -115,8 +117,16 @@ enum vsock_tag {
 
 void vsock_proto_init(struct vsock_proto *p, struct vu_dev *dev, int epfd, int ctl_fd);
 
-/* Drains the tx ring, then fills the rx ring with what is waiting, then notifies. */
-void vsock_proto_process(struct vsock_proto *p);
+/*
+ * Takes at most one ring's worth of chains from the tx ring, then fills at most one ring's
+ * worth of rx buffers with what is waiting, then notifies. Returns true when a ring may
+ * still hold work (a budget ran out): call again after other events had their turn, without
+ * waiting for a kick. A guest that keeps adding chains cannot hold the caller longer.
+ */
+bool vsock_proto_process(struct vsock_proto *p);
+
+/* True once p->stop is set. */
+bool vsock_proto_stopping(const struct vsock_proto *p);
 
 /* epoll reported events on connection idx / listener idx. */
 void vsock_proto_conn_event(struct vsock_proto *p, unsigned int idx, uint32_t events);

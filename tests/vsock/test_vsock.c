@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +59,8 @@ static int logged(const char *s)
 	pthread_mutex_unlock(&log_lock);
 	return found;
 }
+
+static int count_dir(const char *path);
 
 static struct ih_vsock *vs;
 static int fds_before;
@@ -344,8 +348,8 @@ static int tx_chain(uint16_t head)
 	return fg_tx_wait(&g, 2000) == 0;
 }
 
-/* A valid vsock header at gpa addr for a packet of len bytes to PORT from gport. */
-static void put_hdr(uint64_t addr, uint32_t gport, uint16_t op, uint32_t len)
+/* A valid vsock header in fg's memory at gpa addr for len bytes to PORT from gport. */
+static void put_hdr_in(struct fg *fg, uint64_t addr, uint32_t gport, uint16_t op, uint32_t len)
 {
 	struct vsock_hdr h = { htole64(CID),	  htole64(VSOCK_HOST_CID),
 			       htole32(gport),	  htole32(PORT),
@@ -353,7 +357,12 @@ static void put_hdr(uint64_t addr, uint32_t gport, uint16_t op, uint32_t len)
 			       htole16(op),	  0,
 			       htole32(1u << 20), 0 };
 
-	memcpy(g.mem + addr, &h, sizeof(h));
+	memcpy(fg->mem + addr, &h, sizeof(h));
+}
+
+static void put_hdr(uint64_t addr, uint32_t gport, uint16_t op, uint32_t len)
+{
+	put_hdr_in(&g, addr, gport, op, len);
 }
 
 static void test_malformed_chains(void)
@@ -397,6 +406,10 @@ static void test_malformed_chains(void)
 	fg_desc_at(s + 0x100, s + 0x200, 16, VIRTQ_DESC_F_INDIRECT);
 	tap_ok(tx_chain(d) && logged("inside an indirect table"),
 	       "indirect table inside an indirect table: rejected, logged");
+	/* The fuzzer's hang: an indirect table laid over the ring's own descriptor table. */
+	fg_desc(&g, 1, d, g.q[1].desc + 16 * d, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	tap_ok(tx_chain(d) && logged("inside an indirect table"),
+	       "indirect table that is the ring's own descriptor table: nested, rejected");
 	fg_desc(&g, 1, d, FG_MEM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	tap_ok(tx_chain(d) && logged("indirect table outside"),
 	       "indirect table reaching past guest memory: rejected, logged");
@@ -527,6 +540,157 @@ static void test_bad_master(void)
 	ih_vsock_free(v);
 }
 
+/* Another backend, with a fake QEMU and guest of its own through the whole start-up. */
+static int second_device(struct ih_vsock **ret_v, struct fg *fg)
+{
+	uint64_t f, pf, cid;
+	int qfd = -1;
+
+	memset(fg, 0, sizeof(*fg));
+	fg->sock = fg->memfd = -1;
+	if (ih_vsock_new(IH_VSOCK_USER, CID, &qfd, ret_v) < 0)
+		return -1;
+	if (fg_init(fg, qfd, CID) < 0 || fg_start(fg, &f, &pf, &cid) < 0)
+		return -1;
+	return 0;
+}
+
+static int log_count(const char *s)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&log_lock);
+	for (const char *p = log_buf; (p = strstr(p, s)); p++)
+		n++;
+	log_buf[0] = 0;
+	pthread_mutex_unlock(&log_lock);
+	return n;
+}
+
+/* Rings whose parts overlap could turn every push into new work: refused at setup. */
+static void test_overlapping_rings(void)
+{
+	struct ih_vsock *v = NULL;
+	struct fg o;
+	uint32_t st[2] = { 1, 0 };
+	uint64_t f = 0;
+	int lines;
+
+	sleep(1); /* out of the previous test's rate-limited second */
+	logged("");
+	if (second_device(&v, &o) < 0) {
+		tap_ok(0, "third backend started");
+		goto out;
+	}
+	fg_msg(&o, 11, st, sizeof(st), NULL, 0, st, sizeof(st)); /* GET_VRING_BASE: stop tx */
+	o.q[1].used = o.q[1].avail + 16; /* the used ring over the avail ring */
+	fg_ring_setup(&o, 1, (uint16_t)st[1]);
+	fg_msg(&o, 1, NULL, 0, NULL, 0, &f, sizeof(f)); /* a reply: the setup was handled */
+	lines = log_count("overlap");
+	tap_ok(lines == 1,
+	       "used ring overlapping the avail ring: refused at SET_VRING_ADDR, "
+	       "one log line (%d)",
+	       lines);
+	put_hdr_in(&o, FG_SCRATCH, GPORT + 41, VSOCK_OP_REQUEST, 0);
+	fg_desc(&o, 1, 0, FG_SCRATCH, VSOCK_HDR_LEN, 0, 0);
+	fg_avail_add(&o, 1, 0);
+	tap_ok(fg_tx_wait(&o, 300) == -ETIMEDOUT && log_count("vsock:") == 0,
+	       "the device is broken: a packet on the refused ring is never taken");
+out:
+	ih_vsock_free(v);
+	fg_free(&o);
+}
+
+struct spinner {
+	struct fg *g;
+	atomic_bool stop;
+	atomic_ulong taken; /* tx chains the backend has returned */
+};
+
+/* The hostile driver: keeps its tx ring full forever, moving the avail index on as fast as
+ * the device returns chains (never further than the queue size, so the ring stays valid). */
+static void *spin_rings(void *arg)
+{
+	struct spinner *s = arg;
+	uint8_t *avail = s->g->mem + s->g->q[1].avail, *used = s->g->mem + s->g->q[1].used;
+	uint16_t seen = 0;
+
+	while (!atomic_load(&s->stop)) {
+		uint16_t u = le16toh(__atomic_load_n((uint16_t *)(used + 2), __ATOMIC_ACQUIRE));
+
+		atomic_fetch_add(&s->taken, (uint16_t)(u - seen));
+		seen = u;
+		__atomic_store_n((uint16_t *)(avail + 2), htole16((uint16_t)(u + FG_QNUM)),
+				 __ATOMIC_RELEASE);
+		eventfd_write(s->g->q[1].kick, 1);
+	}
+	return NULL;
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000LL + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * The launcher's wall-clock limit against a guest that spins its rings forever: the backend
+ * keeps serving the launcher meanwhile, and stopping it (what ih_vm_kill does after killing
+ * QEMU; here QEMU's socket even stays open) returns within a bounded time, says why, and
+ * leaves no thread and no fd behind.
+ */
+static void test_spinning_guest(void)
+{
+	int tasks = count_dir("/proc/self/task"), fds = count_dir("/proc/self/fd");
+	struct ih_vsock *v = NULL;
+	struct spinner s = { .g = NULL };
+	struct timespec t0;
+	unsigned long taken;
+	long long listen_ms, stop_ms;
+	int lfd = -1, r;
+	struct fg sp;
+	pthread_t t;
+
+	if (second_device(&v, &sp) < 0) {
+		tap_ok(0, "spinning-guest backend started");
+		ih_vsock_free(v);
+		fg_free(&sp);
+		return;
+	}
+	alarm(30); /* a backend that never lets go would hang the test: fail it instead */
+	s.g = &sp;
+	put_hdr_in(&sp, FG_SCRATCH, GPORT + 40, VSOCK_OP_RST, 0); /* dropped without a word */
+	fg_desc(&sp, 1, 0, FG_SCRATCH, VSOCK_HDR_LEN, 0, 0); /* every avail slot names it */
+	pthread_create(&t, NULL, spin_rings, &s);
+	usleep(500 * 1000);
+	taken = atomic_load(&s.taken);
+	tap_ok(taken > 4 * FG_QNUM, "a guest keeping its tx ring full: %lu chains taken in 0.5 s",
+	       taken);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ih_vsock_listen(v, PORT, &lfd);
+	listen_ms = ms_since(&t0);
+	tap_ok(r == 0 && listen_ms < 500,
+	       "meanwhile the backend still answers the launcher (listen in %lld ms)", listen_ms);
+	logged("");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ih_vsock_free(v);
+	stop_ms = ms_since(&t0);
+	tap_ok(stop_ms < 1000 && logged("while the guest kept its rings busy"),
+	       "the limit stops a backend whose rings spin forever: ih_vsock_free returns in "
+	       "%lld ms, the backend says why",
+	       stop_ms);
+	atomic_store(&s.stop, true);
+	pthread_join(t, NULL);
+	close(lfd);
+	fg_free(&sp);
+	alarm(0);
+	tap_ok(count_dir("/proc/self/task") == tasks && count_dir("/proc/self/fd") == fds,
+	       "nothing left running: threads %d (before %d), fds %d (before %d)",
+	       count_dir("/proc/self/task"), tasks, count_dir("/proc/self/fd"), fds);
+}
+
 static void *connect_thread(void *arg)
 {
 	int *fd = arg, err = ih_vsock_connect(vs, GPORT + 10, fd);
@@ -620,6 +784,8 @@ int main(void)
 	test_event_idx();
 	test_log_rate();
 	test_bad_master();
+	test_overlapping_rings();
+	test_spinning_guest();
 	tap_ok(fg_remap(&g) == 0 && device_works(GPORT + 26),
 	       "second SET_MEM_TABLE (new memfd) re-maps guest memory; data still flows");
 	test_teardown();
