@@ -356,6 +356,7 @@ static int profile_open(struct color_run *run, const struct ih_image *img, cmsHP
 		return -EINVAL;
 	}
 	profile_desc(h, desc);
+	run->note[0] = '\0'; /* an unreadable description is no reason to refuse */
 	r = profile_fits(h, img, run->note);
 	if (r < 0) {
 		cmsCloseProfile(h);

@@ -119,6 +119,7 @@ static int cmyk_node(const cmsUInt16Number in[], cmsUInt16Number out[], void *xf
 	return 1;
 }
 
+/* The lutAtoBType (v4) that holds the CLUT: identity A curves, the CLUT, identity B curves. */
 static cmsPipeline *cmyk_lut(void)
 {
 	cmsHPROFILE srgb = cmsCreate_sRGBProfile(), lab = cmsCreateLab4Profile(NULL);

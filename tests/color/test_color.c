@@ -4,9 +4,11 @@
  * Reference: the same pixels and profile go through tificc (lcms2's TIFF applier, perceptual
  * intent, to sRGB) as a TIFF, and through transicc in batch mode (double precision, no
  * precalculated transform). Tolerance: 0 against tificc, which runs the same lcms2 engine on
- * the same formats (a difference is a wrong format, intent or flag on our side); 1 code
- * value (8-bit) against transicc, whose unoptimised double-precision pipeline rounds once
- * where the precalculated 8-bit transform interpolates 16-bit tables first.
+ * the same formats (a difference is a wrong format, intent or flag on our side), except 1
+ * in 65535 for 16-bit grey, whose destination tificc reads from a file with the tone curve's
+ * parameters rounded to s15.16; 1 code value (8-bit) against transicc, whose unoptimised
+ * double-precision pipeline rounds once where the 8-bit transform goes through 16-bit
+ * tables first.
  *
  * Hostile profiles (bad tag offsets, truncated, absurd tag counts, the wrong colour space or
  * class, oversized, garbage, a memory limit too small) must each leave the pixels untouched,
