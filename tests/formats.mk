@@ -1,0 +1,32 @@
+# The GIF, WebP and TIFF decoders (guest/decode/{gif,webp,tiff}.c): test_formats built twice
+# (hardened and under ASan+UBSan) compares the generated corpus with Debian's own tools
+# (dwebp, gif2rgb, giftext, webpmux, tiff2rgba) in the library and in the sandboxed child;
+# one libFuzzer harness per format; the VM test of the five formats.
+FORMATS_TEST_LIBS := $(DECODE_LIBS) -lwebpmux
+UNIT_TESTS += $(HOSTOUT)/tests/formats/test_formats $(ASANOUT)/tests/formats/test_formats
+
+$(HOSTOUT)/tests/formats/test_formats: $(HOSTOUT)/tests/formats/test_formats.o $(DECODE_OBJS) \
+		$(HOSTOUT)/tests/corpus/formats.o
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(FORMATS_TEST_LIBS)
+$(ASANOUT)/tests/formats/test_formats: $(ASANOUT)/tests/formats/test_formats.o \
+		$(DECODE_ASAN_OBJS) $(ASANOUT)/tests/corpus/formats.o
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(FORMATS_TEST_LIBS)
+.SECONDARY: $(HOSTOUT)/tests/formats/test_formats.o $(ASANOUT)/tests/formats/test_formats.o
+
+# libFuzzer, one target per format (clang, in-process, no sandbox so that ASan sees it):
+# `make fuzz-formats FUZZ_SECONDS=N`, and a 20 s run each among the unit tests.
+FUZZ_FORMAT_SRCS := $(filter guest/decode/%.c,$(DECODE_SRCS)) $(GEN)/limits_default.c
+FUZZ_FORMATS := $(BUILD)/fuzz/fuzz_gif $(BUILD)/fuzz/fuzz_webp $(BUILD)/fuzz/fuzz_tiff
+$(FUZZ_FORMATS): $(BUILD)/fuzz/fuzz_%: tests/formats/fuzz_%.c tests/formats/fuzz_format.h $(FUZZ_FORMAT_SRCS) \
+		$(wildcard guest/decode/*.h)
+	@mkdir -p $(@D)
+	clang -std=gnu17 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(FUZZ_FORMAT_SRCS) \
+		$(filter-out -lseccomp,$(DECODE_LIBS))
+UNIT_TESTS += tests/formats/fuzz_formats.test
+tests/formats/fuzz_formats.test: $(FUZZ_FORMATS) $(HOSTOUT)/tests/corpus/gen-corpus
+
+.PHONY: fuzz-formats
+fuzz: fuzz-formats
+fuzz-formats: $(FUZZ_FORMATS) $(HOSTOUT)/tests/corpus/gen-corpus
+	IH_BUILD=$(BUILD) IH_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/formats/fuzz_formats.test
