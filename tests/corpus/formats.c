@@ -145,9 +145,9 @@ static int gif_out(GifFileType *g, const GifByteType *d, int n)
 static int gif_put_frame(GifFileType *g, const struct gif_frame *f, bool v89)
 {
 	static const int start[] = { 0, 4, 2, 1 }, step[] = { 8, 8, 4, 2 };
-	GifPixelType line[1024];
+	GifPixelType *line = malloc(f->w);
 	ColorMapObject *local = NULL;
-	int r = GIF_OK;
+	int r = line ? GIF_OK : GIF_ERROR;
 
 	if (v89) {
 		GraphicsControlBlock gcb = { f->disposal, false, 0, f->transparent };
@@ -158,8 +158,10 @@ static int gif_put_frame(GifFileType *g, const struct gif_frame *f, bool v89)
 	}
 	if (f->local_bits) {
 		local = GifMakeMapObject(1 << f->local_bits, NULL);
-		if (!local)
+		if (!local) {
+			free(line);
 			return -ENOMEM;
+		}
 		gif_palette(local->Colors, 1 << f->local_bits, 77);
 	}
 	if (r == GIF_OK)
@@ -173,6 +175,7 @@ static int gif_put_frame(GifFileType *g, const struct gif_frame *f, bool v89)
 				line[x] = gif_index(f, x, y);
 			r = EGifPutLine(g, line, (int)f->w);
 		}
+	free(line);
 	return r == GIF_OK ? 0 : -EIO;
 }
 
@@ -1077,7 +1080,7 @@ int corpus_gif_rgb(uint32_t w, uint32_t h, uint8_t **ret, size_t *ret_len)
 {
 	struct gif_frame f = { 0, 0, w, h, 0, -1, false, 0, 1 };
 	struct fbuf b = { 0 };
-	int r = w <= 1024 ? gif_encode(&b, true, w, h, true, &f, 1) : -EINVAL;
+	int r = gif_encode(&b, true, w, h, true, &f, 1);
 
 	if (r < 0) {
 		free(b.p);
