@@ -179,6 +179,25 @@ static int gif_put_frame(GifFileType *g, const struct gif_frame *f, bool v89)
 	return r == GIF_OK ? 0 : -EIO;
 }
 
+static const char gif_icc[] = "an ICC profile in an ICCRGBG1 application extension";
+/* A first frame of this seed makes gif_encode write the ICC extension before it. */
+#define GIF_ICC_SEED 12
+
+/* The profile as an "ICCRGBG1012" application extension, in sub-blocks of up to 255. */
+static int gif_put_icc(GifFileType *g)
+{
+	size_t n = sizeof(gif_icc) - 1;
+	int r = EGifPutExtensionLeader(g, APPLICATION_EXT_FUNC_CODE);
+
+	if (r == GIF_OK)
+		r = EGifPutExtensionBlock(g, 11, "ICCRGBG1012");
+	for (size_t off = 0; r == GIF_OK && off < n; off += 20)
+		r = EGifPutExtensionBlock(g, (int)(n - off < 20 ? n - off : 20), gif_icc + off);
+	if (r == GIF_OK)
+		r = EGifPutExtensionTrailer(g);
+	return r == GIF_OK ? 0 : -EIO;
+}
+
 static int gif_encode(struct fbuf *out, bool v89, uint32_t w, uint32_t h, bool global,
 		      const struct gif_frame *f, size_t n)
 {
@@ -196,6 +215,8 @@ static int gif_encode(struct fbuf *out, bool v89, uint32_t w, uint32_t h, bool g
 	EGifSetGifVersion(g, v89);
 	if (EGifPutScreenDesc(g, (int)w, (int)h, 8, 0, map) != GIF_OK)
 		r = -EIO;
+	if (r == 0 && f[0].seed == GIF_ICC_SEED)
+		r = gif_put_icc(g);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = gif_put_frame(g, &f[i], v89);
 	if (EGifCloseFile(g, &err) != GIF_OK && r == 0)
@@ -279,6 +300,7 @@ static const struct gif_frame gif_full = { 0, 0, 37, 23, 0, -1, false, 0, 1 };
 static const struct gif_frame gif_interlaced = { 0, 0, 37, 23, 0, -1, true, 0, 2 };
 static const struct gif_frame gif_transparent = { 0, 0, 37, 23, 0, 5, false, 0, 3 };
 static const struct gif_frame gif_local = { 0, 0, 37, 23, 0, -1, false, 4, 4 };
+static const struct gif_frame gif_with_icc = { 0, 0, 37, 23, 0, -1, false, 0, GIF_ICC_SEED };
 /* The local-map frame is last: giflib 5.2.1's encoder leaks a local map followed by a
  * frame without one. */
 static const struct gif_frame gif_anim[] = {
@@ -320,6 +342,9 @@ static int gen_good_gif(const char *dir)
 	if (r == 0)
 		r = gif_good_one(dir, "gif-local-colormap-only.gif", true, 37, 23, false,
 				 &gif_local, 1);
+	if (r == 0)
+		r = gif_good_one(dir, "gif-iccrgbg1-profile.gif", true, 37, 23, true, &gif_with_icc,
+				 1);
 	if (r == 0)
 		r = gif_good_one(dir, "gif-anim-5-frames-disposal.gif", true, 40, 30, true,
 				 gif_anim, 5);
@@ -680,6 +705,7 @@ const struct corpus_good_format corpus_formats_good[] = {
 	{ "gif-89a-interlaced.gif", 1, "gif2rgb" },
 	{ "gif-transparent-index.gif", 1, "gif2rgb" },
 	{ "gif-local-colormap-only.gif", 1, "gif2rgb" },
+	{ "gif-iccrgbg1-profile.gif", 1, "gif2rgb" },
 	{ "gif-anim-5-frames-disposal.gif", 5, "gif2rgb" },
 	{ "gif-anim-first-frame-smaller.gif", 2, NULL },
 	{ "webp-lossy-rgb.webp", 1, "dwebp" },

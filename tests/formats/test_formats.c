@@ -442,10 +442,10 @@ static int decoder_only(const struct ih_decoder *dec, const char *name, struct i
 	return r;
 }
 
-/* Metadata: the WebP EXIF chunk without "Exif\0\0", its ICCP; TIFF orientation and ICC. */
+/* Metadata: WebP EXIF (without "Exif\0\0") and ICCP; TIFF orientation and ICC; GIF ICC. */
 static void check_metadata(void)
 {
-	struct ih_image a = { 0 }, b = { 0 };
+	struct ih_image a = { 0 }, b = { 0 }, c = { 0 };
 	bool ok;
 
 	ok = decoder_only(&ih_decoder_webp, "webp-exif-iccp-chunks.webp", &a) == 0;
@@ -457,8 +457,13 @@ static void check_metadata(void)
 	tap_ok(ok && b.exif_len == 26 && !memcmp(b.exif, "MM\0*", 4) && b.exif[19] == 6 &&
 		       b.icc_len == 42 && !memcmp(b.icc, "an ICC profile", 14),
 	       "tiff: Orientation 6 handed on as an EXIF block, the ICC profile tag copied");
+	ok = decoder_only(&ih_decoder_gif, "gif-iccrgbg1-profile.gif", &c) == 0;
+	tap_ok(ok && c.icc_len == 51 && !memcmp(c.icc, "an ICC profile in an ICCRGBG1", 29),
+	       "gif: the ICCRGBG1012 extension's sub-blocks copied as one profile (%zu bytes)",
+	       c.icc_len);
 	ih_image_free(&a);
 	ih_image_free(&b);
+	ih_image_free(&c);
 }
 
 /* The LZW limit is what stops a frame larger than it once max_pixels lets the canvas by. */
