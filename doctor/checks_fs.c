@@ -1,6 +1,11 @@
-/* The doctor's root tree checks: disk, mounts, file modes, no shell, no NIC, no daemons. */
+/*
+ * The doctor's root tree checks: disk, mounts, file modes, no shell, the dynamic loader and
+ * its libraries, the init's environment, no NIC, no daemons.
+ */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +14,17 @@
 #include "doctor.h"
 
 #define SQUASHFS_MAGIC_LE "hsqs"
+
+/* The loader the guest init names (PT_INTERP): the psABI path of Debian's glibc. */
+#if defined(__x86_64__)
+#define GUEST_LOADER "/lib64/ld-linux-x86-64.so.2"
+#elif defined(__aarch64__)
+#define GUEST_LOADER "/lib/ld-linux-aarch64.so.1"
+#else
+#error "no guest loader path known for this architecture"
+#endif
+#define ELF_PHNUM_MAX 64
+#define ENVIRON_MAX 65536
 
 static enum ih_verdict vda_squashfs(const struct ih_doctor *d, char *detail, size_t len)
 {
@@ -180,6 +196,115 @@ static enum ih_verdict no_shell(const struct ih_doctor *d, char *detail, size_t 
 	return walk_verdict(d, find_shell, "shells", detail, len);
 }
 
+/* Under a library directory (/lib, /lib64, /usr/lib, ...), or that directory itself. */
+static int library_path(const char *path)
+{
+	return !strncmp(path, "/lib", 4) || !strncmp(path, "/usr/lib", 8);
+}
+
+/*
+ * What the loader maps: root's, nobody may write it, no setuid or setgid, a plain file
+ * (a symlink could point into the writable overlay). Directories: root's, not writable by
+ * group or others.
+ */
+static int find_weak_library(void *arg, const char *path, const struct stat *st)
+{
+	if (!library_path(path))
+		return 0;
+	if (st->st_uid != 0 || st->st_gid != 0 || (st->st_mode & (S_ISUID | S_ISGID)))
+		finding_add(arg, path);
+	else if (S_ISDIR(st->st_mode) ? (st->st_mode & 0022) : (st->st_mode & 0222))
+		finding_add(arg, path);
+	else if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode))
+		finding_add(arg, path);
+	return 0;
+}
+
+static enum ih_verdict libraries_readonly(const struct ih_doctor *d, char *detail, size_t len)
+{
+	return walk_verdict(d, find_weak_library,
+			    "library files writable, not root's, setuid or not plain files", detail,
+			    len);
+}
+
+/* Reads the PT_INTERP of the ELF64 file open on fd into buf: 1, 0 when it has none, -errno. */
+static int elf_interp(int fd, char *buf, size_t len)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(ph) || eh.e_phnum > ELF_PHNUM_MAX)
+		return -ENOEXEC;
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
+			return -ENOEXEC;
+		if (ph.p_type != PT_INTERP)
+			continue;
+		if (ph.p_filesz < 2 || ph.p_filesz > len ||
+		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+		    buf[ph.p_filesz - 1] != '\0' || strlen(buf) != ph.p_filesz - 1)
+			return -ENOEXEC;
+		return 1;
+	}
+	return 0;
+}
+
+/* /sbin/init names the system loader, and that loader is root's plain 0555 file. */
+static enum ih_verdict init_loader(const struct ih_doctor *d, char *detail, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX], interp[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (ih_path(d, "/sbin/init", p, sizeof(p)) < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "path too long");
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot open /sbin/init (%s)",
+				   ih_errname(errno));
+	r = elf_interp(fd, interp, sizeof(interp));
+	if (r < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "/sbin/init is no well-formed ELF64 file");
+	if (r == 0)
+		return ih_verdictf(IH_PASS, detail, len, "/sbin/init is static: no loader at all");
+	if (strcmp(interp, GUEST_LOADER))
+		return ih_verdictf(IH_FAIL, detail, len, "/sbin/init names %.128s, not %s", interp,
+				   GUEST_LOADER);
+	if (ih_path(d, GUEST_LOADER, p, sizeof(p)) < 0 || lstat(p, &st) < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot stat %s", GUEST_LOADER);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_gid != 0 ||
+	    (st.st_mode & 07777) != 0555)
+		return ih_verdictf(IH_FAIL, detail, len,
+				   "%s is not root's plain file of mode 0555 (mode 0%o, uid %u)",
+				   GUEST_LOADER, (unsigned int)(st.st_mode & 07777),
+				   (unsigned int)st.st_uid);
+	return ih_verdictf(IH_PASS, detail, len, "%s, root's, mode 0555", GUEST_LOADER);
+}
+
+/* PID 1's environment holds nothing the loader reads: no LD_* variable, no GLIBC_TUNABLES. */
+static enum ih_verdict init_environ_clean(const struct ih_doctor *d, char *detail, size_t len)
+{
+	_cleanup_free_ char *env = malloc(ENVIRON_MAX);
+	ssize_t n;
+
+	if (!env)
+		return ih_verdictf(IH_FAIL, detail, len, "out of memory");
+	n = ih_read_text(d, "/proc/1/environ", env, ENVIRON_MAX);
+	if (n < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot read /proc/1/environ (%s)",
+				   ih_errname((int)-n));
+	if (n >= ENVIRON_MAX - 1)
+		return ih_verdictf(IH_FAIL, detail, len, "/proc/1/environ is too large to check");
+	for (const char *e = env; e < env + n; e += strlen(e) + 1)
+		if (!strncmp(e, "LD_", 3) || !strncmp(e, "GLIBC_TUNABLES=", 15))
+			return ih_verdictf(IH_FAIL, detail, len, "init's environment has %.64s", e);
+	return ih_verdictf(IH_PASS, detail, len, "%zd bytes, no LD_* or GLIBC_TUNABLES", n);
+}
+
 /* The guest has no NIC at all: /sys/class/net holds only the loopback. */
 static enum ih_verdict only_loopback(const struct ih_doctor *d, char *detail, size_t len)
 {
@@ -317,6 +442,12 @@ const struct ih_check ih_checks_fs[] = {
 	{ "guest binaries 0555, root-owned", "no process can replace a program",
 	  binaries_readonly },
 	{ "no shell in the root", "an escaped decoder finds nothing to run", no_shell },
+	{ "shared libraries root-owned, read-only",
+	  "nobody can change the code the loader maps into the init", libraries_readonly },
+	{ "/sbin/init's interpreter is the system loader",
+	  "the program that maps every library is the read-only one of the root", init_loader },
+	{ "no LD_* or GLIBC_TUNABLES in init's environment",
+	  "nothing steers the loader of PID 1 to other code or settings", init_environ_clean },
 	{ "only lo in /sys/class/net", "the guest has no NIC: no network to reach", only_loopback },
 	{ "no sshd, cron or systemd", "no service beyond the decoder", no_daemons },
 	{ "only init and the doctor run", "any other process is a leak or an intruder",

@@ -4,6 +4,7 @@
  * slab_nomerge, a kernel with modules, ...) makes exactly the matching check fail.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,6 +18,15 @@
 #include "tap.h"
 
 #define MAX_RESULTS 128
+
+/* The loader the doctor expects /sbin/init to name (doctor/checks_fs.c). */
+#if defined(__x86_64__)
+#define LOADER "/lib64/ld-linux-x86-64.so.2"
+#define LIBDIR "lib/x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define LOADER "/lib/ld-linux-aarch64.so.1"
+#define LIBDIR "lib/aarch64-linux-gnu"
+#endif
 
 static const char cmdline_expected[] = "# the test's kernel/cmdline\n"
 				       "console=ttyS0 # serial console\n"
@@ -109,6 +119,42 @@ static void put(const char *rel, const char *content, mode_t mode)
 	close(fd);
 }
 
+/* Writes <root>/rel as a minimal ELF64 file whose PT_INTERP names interp (NULL: static). */
+static void put_elf(const char *rel, const char *interp, mode_t mode)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph;
+		char interp[64];
+	} elf = {
+		.eh = {
+			.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
+			.e_type = ET_DYN,
+			.e_phoff = sizeof(Elf64_Ehdr),
+			.e_ehsize = sizeof(Elf64_Ehdr),
+			.e_phentsize = sizeof(Elf64_Phdr),
+			.e_phnum = 1,
+		},
+		.ph = {
+			.p_type = interp ? PT_INTERP : PT_LOAD,
+			.p_offset = offsetof(typeof(elf), interp),
+			.p_filesz = interp ? strlen(interp) + 1 : 0,
+		},
+	};
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(elf.interp, sizeof(elf.interp), "%s", interp ? interp : "");
+	at(rel, p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0 || write(fd, &elf, sizeof(elf)) != (ssize_t)sizeof(elf)) {
+		tap_diag("cannot write %s: %s", p, strerror(errno));
+		exit(1);
+	}
+	fchmod(fd, mode);
+	close(fd);
+}
+
 static void dir(const char *rel)
 {
 	char p[PATH_MAX];
@@ -167,10 +213,13 @@ static void make_good_tree(void)
 	dir("sys/class/net/lo");
 	put("sys/kernel/security/lsm", "capability,landlock,lockdown\n", 0444);
 	put("sys/kernel/security/lockdown", "none integrity [confidentiality]\n", 0444);
-	put("sbin/init",
+	put_elf("sbin/init", LOADER, 0555);
+	put_elf(LOADER + 1, NULL, 0555);
+	put(LIBDIR "/libc.so.6",
 	    "\x7f"
 	    "ELF",
-	    0555);
+	    0444);
+	put("proc/1/environ", "", 0400);
 	put("sbin/ih-doctor",
 	    "\x7f"
 	    "ELF",
@@ -422,6 +471,72 @@ static void w_busybox_link(void)
 	link_to("usr/bin/busybox", "/sbin/init");
 }
 
+static void w_library_writable(void)
+{
+	put(LIBDIR "/libc.so.6", "", 0644);
+}
+
+static void w_library_foreign(void)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/" LIBDIR "/libc.so.6", root);
+	if (chown(p, 1000, 1000) < 0)
+		tap_diag("chown %s: %s", p, strerror(errno));
+}
+
+static void w_library_setgid(void)
+{
+	put(LIBDIR "/libm.so.6", "", 02444);
+}
+
+static void w_library_symlink(void)
+{
+	link_to(LIBDIR "/libz.so.1", "/tmp/libz.so.1");
+}
+
+static void w_library_dir_writable(void)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/" LIBDIR, root);
+	chmod(p, 0777);
+}
+
+static void w_init_other_loader(void)
+{
+	put_elf("sbin/init", "/tmp/ld.so", 0555);
+}
+
+static void w_loader_symlink(void)
+{
+	link_to(LOADER + 1, "/tmp/ld.so");
+}
+
+static void w_init_not_elf(void)
+{
+	put("sbin/init", "#!/bin/sh\n", 0555);
+}
+
+static void w_env_ld_preload(void)
+{
+	static const char env[] = "HOME=/\0LD_PRELOAD=/tmp/evil.so\0";
+	char p[PATH_MAX];
+	int fd;
+
+	at("proc/1/environ", p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+	if (fd < 0 || write(fd, env, sizeof(env) - 1) != (ssize_t)sizeof(env) - 1)
+		tap_diag("cannot write %s: %s", p, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void w_env_tunables(void)
+{
+	put("proc/1/environ", "GLIBC_TUNABLES=glibc.malloc.check=3", 0400);
+}
+
 static void w_nic(void)
 {
 	dir("sys/class/net/eth0");
@@ -494,6 +609,27 @@ static const struct weakening weakenings[] = {
 	{ "a binary owned by uid 1000", w_foreign_binary, "guest binaries 0555, root-owned", NULL },
 	{ "/bin/sh present", w_shell, "no shell in the root", NULL },
 	{ "a busybox symlink", w_busybox_link, "no shell in the root", NULL },
+	{ "a library writable by root (0644)", w_library_writable,
+	  "shared libraries root-owned, read-only", NULL },
+	{ "a library owned by uid 1000", w_library_foreign,
+	  "shared libraries root-owned, read-only", NULL },
+	{ "a setgid library", w_library_setgid, "shared libraries root-owned, read-only",
+	  "no setgid files" },
+	{ "a library symlink into /tmp", w_library_symlink,
+	  "shared libraries root-owned, read-only", NULL },
+	{ "a library directory writable by all", w_library_dir_writable,
+	  "shared libraries root-owned, read-only", NULL },
+	{ "init names /tmp/ld.so as its loader", w_init_other_loader,
+	  "/sbin/init's interpreter is the system loader", NULL },
+	{ "the loader a symlink into /tmp", w_loader_symlink,
+	  "/sbin/init's interpreter is the system loader",
+	  "shared libraries root-owned, read-only" },
+	{ "init no ELF file", w_init_not_elf, "/sbin/init's interpreter is the system loader",
+	  NULL },
+	{ "LD_PRELOAD in init's environment", w_env_ld_preload,
+	  "no LD_* or GLIBC_TUNABLES in init's environment", NULL },
+	{ "GLIBC_TUNABLES in init's environment", w_env_tunables,
+	  "no LD_* or GLIBC_TUNABLES in init's environment", NULL },
 	{ "a NIC eth0", w_nic, "only lo in /sys/class/net", NULL },
 	{ "sshd running", w_sshd, "no sshd, cron or systemd", NULL },
 	{ "cron running", w_cron, "no sshd, cron or systemd", NULL },
@@ -538,6 +674,21 @@ static void test_good_tree(void)
 	tap_ok(find(&res, "sysctl kernel.yama.ptrace_scope = 3") &&
 		       find(&res, "sysctl kernel.yama.ptrace_scope = 3")->v == IH_SKIP,
 	       "an if-present sysctl the kernel lacks is a skip, not a pass");
+}
+
+/* A static /sbin/init names no loader: nothing to check, so the loader check passes. */
+static void test_static_init(void)
+{
+	static struct results res;
+	const struct result *r;
+
+	fresh_root();
+	put_elf("sbin/init", NULL, 0555);
+	run(&res);
+	r = find(&res, "/sbin/init's interpreter is the system loader");
+	if (r)
+		tap_diag("static init -> %s", r->detail);
+	tap_ok(r && r->v == IH_PASS, "a static /sbin/init passes the loader check");
 }
 
 /* Each weakening fails its own check and no other. */
@@ -728,6 +879,7 @@ static void test_child(void)
 int main(void)
 {
 	test_good_tree();
+	test_static_init();
 	for (size_t i = 0; i < sizeof(weakenings) / sizeof(weakenings[0]); i++)
 		test_weakening(&weakenings[i]);
 	test_child();
