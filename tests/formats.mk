@@ -30,3 +30,9 @@ tests/formats/fuzz_formats.test: $(FUZZ_FORMATS) $(HOSTOUT)/tests/corpus/gen-cor
 fuzz: fuzz-formats
 fuzz-formats: $(FUZZ_FORMATS) $(HOSTOUT)/tests/corpus/gen-corpus
 	IH_BUILD=$(BUILD) IH_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/formats/fuzz_formats.test
+
+# The VM test: the corpus through `ih-vm decode`, in one warm VM and with --isolation=process.
+$(HOSTOUT)/tests/formats/formats_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o, \
+		tests/formats/formats_vm_test.c $(E2E_LIB) tests/corpus/formats.c)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(CORPUS_LIBS)
+VM_TESTS += $(HOSTOUT)/tests/formats/formats_vm_test
