@@ -160,8 +160,12 @@ static int gif_frame_check(struct gif_job *job, const GifImageDesc *d)
 			      (unsigned long long)ih_format_limits.gif_max_lzw_bytes);
 		return -E2BIG;
 	}
-	if (d->Left < 0 || d->Top < 0 || d->Width <= 0 || d->Height <= 0 ||
-	    (uint32_t)d->Left + (uint32_t)d->Width > job->w ||
+	if (d->Width <= 0 || d->Height <= 0) {
+		ih_reason_set(job->reason, "invalid GIF: frame %llu is empty (%d x %d)",
+			      (unsigned long long)job->frames, d->Width, d->Height);
+		return -EINVAL;
+	}
+	if (d->Left < 0 || d->Top < 0 || (uint32_t)d->Left + (uint32_t)d->Width > job->w ||
 	    (uint32_t)d->Top + (uint32_t)d->Height > job->h) {
 		ih_reason_set(job->reason,
 			      "invalid GIF: frame %llu (%d x %d at %d,%d) is outside the %u x %u "

@@ -7,10 +7,10 @@
  *
  * Grey, grey+alpha, RGB and RGBA with 8 or 16 bits a sample (and JPEG-compressed YCbCr,
  * which libjpeg turns into RGB) are read strip by strip or tile by tile straight into the
- * output: 16 bits stay 16 bits, white-is-zero is inverted, associated alpha is undone.
- * Palette, 1/2/4-bit grey, CMYK and planar images without alpha go through libtiff's
- * TIFFRGBAImage (8 bits). The Orientation tag becomes a small EXIF block and the ICC
- * profile tag is copied, for the steps decode.c applies to every format.
+ * output (separate planes, stripped, interleaved on the way): 16 bits stay 16 bits, white-is-zero
+ * is inverted, associated alpha is undone. Palette, 1/2/4-bit grey, CMYK and tiled planar images
+ * without alpha go through libtiff's TIFFRGBAImage (8 bits). The Orientation tag becomes a small
+ * EXIF block and the ICC profile tag is copied, for the steps decode.c applies to every format.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -220,7 +220,7 @@ static bool direct_readable(const struct tiff_job *job)
 
 	if (!colors || (job->bps != 8 && job->bps != 16) || job->format != SAMPLEFORMAT_UINT)
 		return false;
-	if (job->planar != PLANARCONFIG_CONTIG && job->spp != 1)
+	if (job->planar != PLANARCONFIG_CONTIG && job->spp != 1 && TIFFIsTiled(job->tif))
 		return false;
 	return job->spp == colors + (alpha ? 1 : 0) && (job->alpha == NO_ALPHA || alpha);
 }
@@ -258,6 +258,38 @@ static int tiff_read_strips(struct tiff_job *job)
 		if (TIFFReadEncodedStrip(job->tif, (uint32_t)s, job->img.pixels + y * stride,
 					 want) != want)
 			return tiff_fail(job, "short strip");
+	}
+	return 0;
+}
+
+/* Separate planes, stripped: each plane's strips read into job->buf, then interleaved. */
+static int tiff_read_planes(struct tiff_job *job)
+{
+	size_t bps = job->bps / 8, stride = out_stride(job), row = (size_t)job->w * bps;
+	tmsize_t size = TIFFStripSize(job->tif);
+	uint32_t rps = 0, per_plane = TIFFNumberOfStrips(job->tif) / job->spp;
+
+	TIFFGetFieldDefaulted(job->tif, TIFFTAG_ROWSPERSTRIP, &rps);
+	if (rps == 0 || size <= 0 || (uint64_t)TIFFScanlineSize64(job->tif) != row)
+		return tiff_fail(job, "unexpected strip layout");
+	job->buf = ih_budget_alloc(&job->budget, (size_t)size);
+	if (!job->buf) {
+		ih_reason_set(job->reason, "TIFF strip is over the memory limit");
+		return -ENOMEM;
+	}
+	for (uint32_t c = 0; c < job->spp; c++) {
+		for (uint64_t s = 0, y = 0; y < job->h; s++, y += rps) {
+			uint32_t rows = job->h - y < rps ? (uint32_t)(job->h - y) : rps;
+			tmsize_t want = (tmsize_t)(rows * row);
+
+			if (s >= per_plane ||
+			    TIFFReadEncodedStrip(job->tif, (uint32_t)(c * per_plane + s), job->buf,
+						 want) != want)
+				return tiff_fail(job, "short strip");
+			for (size_t i = 0; i < (size_t)rows * job->w; i++)
+				memcpy(job->img.pixels + y * stride + (i * job->spp + c) * bps,
+				       job->buf + i * bps, bps);
+		}
 	}
 	return 0;
 }
@@ -340,12 +372,21 @@ static void tiff_fixup(struct tiff_job *job)
 	}
 }
 
+static int tiff_read_pieces(struct tiff_job *job)
+{
+	if (TIFFIsTiled(job->tif))
+		return tiff_read_tiles(job);
+	if (job->planar == PLANARCONFIG_SEPARATE && job->spp > 1)
+		return tiff_read_planes(job);
+	return tiff_read_strips(job);
+}
+
 static int tiff_read_direct(struct tiff_job *job)
 {
 	int r = tiff_alloc_out(job, out_stride(job) * job->h);
 
 	if (r == 0)
-		r = TIFFIsTiled(job->tif) ? tiff_read_tiles(job) : tiff_read_strips(job);
+		r = tiff_read_pieces(job);
 	if (r < 0)
 		return r;
 	tiff_fixup(job);

@@ -496,36 +496,47 @@ struct tiff_spec {
 	uint32_t tile; /* tile side, or 0: strips of 8 rows */
 	uint16_t orientation; /* 0: no tag */
 	bool icc;
+	bool planar; /* separate planes (strips only) */
 };
 
 static const struct tiff_spec tiff_specs[] = {
-	{ "tiff-rgb8-none.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_NONE, 0, 0, 0, false },
-	{ "tiff-rgb8-lzw.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_LZW, 0, 0, 0, false },
+	{ "tiff-rgb8-none.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_NONE, 0, 0, 0, false,
+	  false },
+	{ "tiff-rgb8-lzw.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_LZW, 0, 0, 0, false, false },
 	{ "tiff-rgb8-deflate.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_ADOBE_DEFLATE, 0, 0, 0,
-	  false },
+	  false, false },
 	{ "tiff-rgb8-packbits.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_PACKBITS, 0, 0, 0,
-	  false },
+	  false, false },
 	{ "tiff-rgba8-unassociated.tif", "w", PHOTOMETRIC_RGB, 8, 4, COMPRESSION_LZW,
-	  EXTRASAMPLE_UNASSALPHA, 0, 0, false },
-	{ "tiff-grey8.tif", "w", PHOTOMETRIC_MINISBLACK, 8, 1, COMPRESSION_NONE, 0, 0, 0, false },
-	{ "tiff-grey-alpha8.tif", "w", PHOTOMETRIC_MINISBLACK, 8, 2, COMPRESSION_NONE,
-	  EXTRASAMPLE_UNASSALPHA, 0, 0, false },
-	{ "tiff-miniswhite8.tif", "w", PHOTOMETRIC_MINISWHITE, 8, 1, COMPRESSION_PACKBITS, 0, 0, 0,
+	  EXTRASAMPLE_UNASSALPHA, 0, 0, false, false },
+	{ "tiff-grey8.tif", "w", PHOTOMETRIC_MINISBLACK, 8, 1, COMPRESSION_NONE, 0, 0, 0, false,
 	  false },
-	{ "tiff-grey16.tif", "w", PHOTOMETRIC_MINISBLACK, 16, 1, COMPRESSION_LZW, 0, 0, 0, false },
-	{ "tiff-rgb16.tif", "w", PHOTOMETRIC_RGB, 16, 3, COMPRESSION_ADOBE_DEFLATE, 0, 0, 0,
+	{ "tiff-grey-alpha8.tif", "w", PHOTOMETRIC_MINISBLACK, 8, 2, COMPRESSION_NONE,
+	  EXTRASAMPLE_UNASSALPHA, 0, 0, false, false },
+	{ "tiff-miniswhite8.tif", "w", PHOTOMETRIC_MINISWHITE, 8, 1, COMPRESSION_PACKBITS, 0, 0, 0,
+	  false, false },
+	{ "tiff-grey16.tif", "w", PHOTOMETRIC_MINISBLACK, 16, 1, COMPRESSION_LZW, 0, 0, 0, false,
+	  false },
+	{ "tiff-rgb16.tif", "w", PHOTOMETRIC_RGB, 16, 3, COMPRESSION_ADOBE_DEFLATE, 0, 0, 0, false,
 	  false },
 	{ "tiff-rgb16-big-endian.tif", "wb", PHOTOMETRIC_RGB, 16, 3, COMPRESSION_NONE, 0, 0, 0,
-	  false },
+	  false, false },
 	{ "tiff-tiled-rgb8-deflate.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_ADOBE_DEFLATE, 0,
-	  16, 0, false },
-	{ "tiff-palette8.tif", "w", PHOTOMETRIC_PALETTE, 8, 1, COMPRESSION_LZW, 0, 0, 0, false },
-	{ "tiff-bilevel1.tif", "w", PHOTOMETRIC_MINISBLACK, 1, 1, COMPRESSION_PACKBITS, 0, 0, 0,
+	  16, 0, false, false },
+	{ "tiff-palette8.tif", "w", PHOTOMETRIC_PALETTE, 8, 1, COMPRESSION_LZW, 0, 0, 0, false,
 	  false },
-	{ "tiff-jpeg-ycbcr.tif", "w", PHOTOMETRIC_YCBCR, 8, 3, COMPRESSION_JPEG, 0, 0, 0, false },
-	{ "tiff-bigtiff-rgb8.tif", "w8", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_LZW, 0, 0, 0, false },
-	{ "tiff-orientation6-icc.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_NONE, 0, 0, 6,
-	  true },
+	{ "tiff-bilevel1.tif", "w", PHOTOMETRIC_MINISBLACK, 1, 1, COMPRESSION_PACKBITS, 0, 0, 0,
+	  false, false },
+	{ "tiff-jpeg-ycbcr.tif", "w", PHOTOMETRIC_YCBCR, 8, 3, COMPRESSION_JPEG, 0, 0, 0, false,
+	  false },
+	{ "tiff-bigtiff-rgb8.tif", "w8", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_LZW, 0, 0, 0, false,
+	  false },
+	{ "tiff-orientation6-icc.tif", "w", PHOTOMETRIC_RGB, 8, 3, COMPRESSION_NONE, 0, 0, 6, true,
+	  false },
+	{ "tiff-planar-rgba8.tif", "w", PHOTOMETRIC_RGB, 8, 4, COMPRESSION_LZW,
+	  EXTRASAMPLE_UNASSALPHA, 0, 0, false, true },
+	{ "tiff-planar-grey-alpha16.tif", "w", PHOTOMETRIC_MINISBLACK, 16, 2,
+	  COMPRESSION_ADOBE_DEFLATE, EXTRASAMPLE_UNASSALPHA, 0, 0, false, true },
 };
 
 #define TIFF_W 37
@@ -571,7 +582,8 @@ static void tiff_fields(TIFF *t, const struct tiff_spec *s)
 	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, s->bps);
 	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, s->spp);
 	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, s->photometric);
-	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	TIFFSetField(t, TIFFTAG_PLANARCONFIG,
+		     s->planar ? PLANARCONFIG_SEPARATE : PLANARCONFIG_CONTIG);
 	TIFFSetField(t, TIFFTAG_COMPRESSION, s->compression);
 	if (s->extra)
 		TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &s->extra);
@@ -621,6 +633,23 @@ static int tiff_write_tiles(TIFF *t, const struct tiff_spec *s)
 	return r;
 }
 
+/* One plane after the other, each sample's rows picked out of tiff_row(). */
+static int tiff_write_planes(TIFF *t, const struct tiff_spec *s)
+{
+	size_t bps = s->bps / 8;
+	uint8_t row[TIFF_W * 8], plane[TIFF_W * 2];
+
+	for (uint16_t c = 0; c < s->spp; c++)
+		for (uint32_t y = 0; y < TIFF_H; y++) {
+			tiff_row(s, y, row);
+			for (uint32_t x = 0; x < TIFF_W; x++)
+				memcpy(plane + x * bps, row + ((size_t)x * s->spp + c) * bps, bps);
+			if (TIFFWriteScanline(t, plane, y, c) < 0)
+				return -EIO;
+		}
+	return 0;
+}
+
 static int tiff_write(const char *path, const struct tiff_spec *s)
 {
 	TIFF *t = TIFFOpen(path, s->mode);
@@ -631,11 +660,13 @@ static int tiff_write(const char *path, const struct tiff_spec *s)
 		tiff_fields(t, s);
 	if (r == 0 && s->tile)
 		r = tiff_write_tiles(t, s);
-	for (uint32_t y = 0; r == 0 && !s->tile && y < TIFF_H; y++) {
+	for (uint32_t y = 0; r == 0 && !s->tile && !s->planar && y < TIFF_H; y++) {
 		tiff_row(s, y, row);
 		if (TIFFWriteScanline(t, row, y, 0) < 0)
 			r = -EIO;
 	}
+	if (r == 0 && s->planar)
+		r = tiff_write_planes(t, s);
 	if (t)
 		TIFFClose(t);
 	return r;
@@ -731,6 +762,8 @@ const struct corpus_good_format corpus_formats_good[] = {
 	{ "tiff-jpeg-ycbcr.tif", 1, "tiff2rgba" },
 	{ "tiff-bigtiff-rgb8.tif", 1, "tiff2rgba" },
 	{ "tiff-orientation6-icc.tif", 1, NULL },
+	{ "tiff-planar-rgba8.tif", 1, "tiff2rgba" },
+	{ "tiff-planar-grey-alpha16.tif", 1, "tiff2rgba" },
 };
 const size_t corpus_formats_n_good = sizeof(corpus_formats_good) / sizeof(corpus_formats_good[0]);
 

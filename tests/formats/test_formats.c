@@ -110,42 +110,49 @@ static bool same_as_pam(const struct ih_image *img, const struct pam *p)
 }
 
 /*
- * Sample c of pixel i of img at 8 bits, 16-bit reduced as libtiff's TIFFRGBAImage does:
- * grey keeps the high byte (put16bitbwtile), colour is scaled (Bitdepth16To8).
+ * How a reference tool gives what img holds: libtiff's TIFFRGBAImage (tiff2rgba) keeps the
+ * high byte of contiguous 16-bit grey (put16bitbwtile) but scales colour and separate
+ * planes (Bitdepth16To8), and premultiplies the colour of RGBA and of separate planes with
+ * alpha, not of contiguous grey+alpha. gif2rgb knows no transparency: opaque_only skips the
+ * pixels img has transparent.
  */
-static uint32_t sample8(const struct ih_image *img, size_t i, uint32_t c)
+struct ref_rules {
+	bool grey16_high_byte;
+	bool premultiply;
+	bool opaque_only;
+};
+
+/* Sample c of pixel i of img at 8 bits, as the rules say. */
+static uint32_t sample8(const struct ih_image *img, size_t i, uint32_t c,
+			const struct ref_rules *rules)
 {
 	if (img->depth == 16) {
 		uint32_t v = (uint32_t)img->pixels[(i * img->channels + c) * 2] << 8 |
 			     img->pixels[(i * img->channels + c) * 2 + 1];
 
-		return img->channels < 3 ? v >> 8 : (v + 128) / 257;
+		return img->channels < 3 && rules->grey16_high_byte ? v >> 8 : (v + 128) / 257;
 	}
 	return img->pixels[i * img->channels + c];
 }
 
-/*
- * img against a reference of w x h pixels of ref_ch 8-bit channels (RGB or RGBA). Grey is
- * compared on every colour channel; premultiply compares img's RGB multiplied by its alpha
- * (tiff2rgba's output of RGBA; its grey+alpha is not premultiplied); opaque_only skips pixels img
- * has transparent (gif2rgb knows no transparency).
- */
+/* img against a reference of w x h pixels of ref_ch 8-bit channels (RGB or RGBA); grey is
+ * compared on every colour channel. */
 static bool same_as_ref(const struct ih_image *img, const uint8_t *ref, uint32_t w, uint32_t h,
-			uint32_t ref_ch, bool premultiply, bool opaque_only)
+			uint32_t ref_ch, const struct ref_rules *rules)
 {
 	bool alpha = img->channels == 2 || img->channels == 4;
 
 	if (img->width != w || img->height != h)
 		return false;
 	for (size_t i = 0; i < (size_t)w * h; i++) {
-		uint32_t a = alpha ? sample8(img, i, img->channels - 1) : 255;
+		uint32_t a = alpha ? sample8(img, i, img->channels - 1, rules) : 255;
 
-		if (opaque_only && a != 255)
+		if (rules->opaque_only && a != 255)
 			continue;
 		for (uint32_t c = 0; c < 3; c++) {
-			uint32_t v = sample8(img, i, img->channels < 3 ? 0 : c);
+			uint32_t v = sample8(img, i, img->channels < 3 ? 0 : c, rules);
 
-			if (premultiply && img->channels == 4)
+			if (rules->premultiply && alpha)
 				v = (v * a + 127) / 255;
 			if (ref[i * ref_ch + c] != v)
 				return false;
@@ -156,8 +163,10 @@ static bool same_as_ref(const struct ih_image *img, const uint8_t *ref, uint32_t
 	return true;
 }
 
-static int tiff2rgba_ref(const char *path, const struct ih_image *img)
+static int tiff2rgba_ref(const char *path, const struct ih_image *img, bool planar)
 {
+	const struct ref_rules rules = { .grey16_high_byte = !planar,
+					 .premultiply = planar || img->channels == 4 };
 	char out[4200];
 	char *argv[] = { "tiff2rgba", "-c", "none", (char *)path, out, NULL };
 	TIFF *t;
@@ -180,7 +189,7 @@ static int tiff2rgba_ref(const char *path, const struct ih_image *img)
 		ok = y >= h;
 	}
 	TIFFClose(t);
-	ok = ok && same_as_ref(img, px, w, h, 4, true, false);
+	ok = ok && same_as_ref(img, px, w, h, 4, &rules);
 	free(px);
 	return ok ? 0 : -EBADMSG;
 }
@@ -197,7 +206,8 @@ static int gif2rgb_ref(const char *path, const struct ih_image *img)
 	if (r == 0)
 		r = read_path(out, &b);
 	if (r == 0 && (b.len != (size_t)img->width * img->height * 3 ||
-		       !same_as_ref(img, b.p, img->width, img->height, 3, false, true)))
+		       !same_as_ref(img, b.p, img->width, img->height, 3,
+				    &(struct ref_rules){ .opaque_only = true })))
 		r = -EBADMSG;
 	free(b.p);
 	return r;
@@ -222,7 +232,7 @@ static int dwebp_ref(const char *path, const struct ih_image *img, uint32_t fram
 		r = read_path(out, &b);
 	if (r == 0)
 		r = pam_parse(&b, &p);
-	if (r == 0 && (p.ch != 4 || !same_as_ref(img, p.px, p.w, p.h, 4, false, false)))
+	if (r == 0 && (p.ch != 4 || !same_as_ref(img, p.px, p.w, p.h, 4, &(struct ref_rules){ 0 })))
 		r = -EBADMSG;
 	free(b.p);
 	return r;
@@ -288,7 +298,7 @@ static void check_reference(const struct corpus_good_format *g, const struct ih_
 		return;
 	snprintf(path, sizeof(path), "%s/good/%s", dir, g->name);
 	if (!strcmp(g->tool, "tiff2rgba"))
-		r = tiff2rgba_ref(path, img);
+		r = tiff2rgba_ref(path, img, strstr(g->name, "planar") != NULL);
 	else if (!strcmp(g->tool, "dwebp"))
 		r = dwebp_ref(path, img, g->frames);
 	else if (g->frames == 1)
