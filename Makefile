@@ -39,11 +39,14 @@ endif
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wimplicit-fallthrough
 HARDENING := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection -fPIE
-CFLAGS_COMMON := -std=gnu17 -g $(WARNINGS) -Iguest -Ihost -MMD -MP
+CFLAGS_COMMON := -std=gnu17 -g $(WARNINGS) -I. -MMD -MP
 CFLAGS_HOST := $(CFLAGS_COMMON) -O2 $(HARDENING)
 LDFLAGS_HOST := -pie -Wl,-z,relro,-z,now
 CFLAGS_GUEST := $(CFLAGS_COMMON) -O2 $(HARDENING)
 LDFLAGS_GUEST := -static-pie -Wl,-z,relro,-z,now
+# The guest init alone links shared libraries (guest/README.md): a PIE that the loader binds
+# completely before it runs (-z now) and whose relocated data is then read-only (relro).
+LDFLAGS_GUEST_SHARED := -pie -Wl,-z,relro,-z,now
 # Sanitizer builds of the host-side code and its unit tests (FORTIFY is off: it hides
 # the accesses ASan should see).
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer \
@@ -59,14 +62,23 @@ IMAGE_FILES :=
 HOST_PROGS := $(HOSTOUT)/ih-vm
 # Sources of the launcher, and of the decoding library that both the guest programs and
 # the launcher (--isolation=process) link.
-IHVM_SRCS := host/ih-vm.c
+IHVM_SRCS := host/cli/ih-vm.c
 IHVM_LIBS := -lpthread
 DECODE_SRCS :=
 DECODE_LIBS :=
 
-include $(sort $(wildcard */*.mk))
+# The fragments, in the order their variables build on each other: the decoding library
+# before the sandbox that runs it, both before the guest init and the launcher that link
+# them. Every fragment of the tree must be listed.
+MK_FRAGMENTS := doctor/doctor.mk guest/decode/decode.mk guest/sandbox/sandbox.mk \
+	guest/init/init.mk $(sort $(wildcard host/*.mk host/*/*.mk)) initramfs/initramfs.mk \
+	kernel/arm64.mk kernel/kernel.mk rootfs/rootfs.mk $(sort $(wildcard tests/*.mk))
+ifneq ($(filter-out $(MK_FRAGMENTS),$(wildcard */*.mk */*/*.mk)),)
+$(error fragments not in MK_FRAGMENTS: $(filter-out $(MK_FRAGMENTS),$(wildcard */*.mk */*/*.mk)))
+endif
+include $(MK_FRAGMENTS)
 
-# One object per source and build flavour: host, host under ASan+UBSan, guest (static).
+# One object per source and build flavour: host, host under ASan+UBSan, guest.
 $(HOSTOUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -c -o $@ $<
@@ -120,7 +132,7 @@ LINT_SRCS = $(shell git ls-files -- '*.c' '*.h' 2>/dev/null)
 lint:
 	@clang-format --dry-run --Werror $(LINT_SRCS)
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--inline-suppr --std=c11 -Iguest -Ihost --suppress=missingIncludeSystem \
+		--inline-suppr --std=c11 -I. --suppress=missingIncludeSystem \
 		$(LINT_SRCS)
 	@echo "lint: $(words $(LINT_SRCS)) files clean"
 

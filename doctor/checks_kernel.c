@@ -1,13 +1,24 @@
 /* The doctor's kernel checks: what the running kernel exposes, and what it refuses. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
+#include "cleanup.h"
 #include "doctor.h"
+
+/* What SIDT returns to a 64-bit process when UMIP is on (arch/x86/kernel/umip.c). */
+#define UMIP_DUMMY_IDT_BASE 0xffffffffffff0000ULL
 
 static int live_landlock_abi(void)
 {
@@ -40,10 +51,59 @@ static int live_seccomp_filter(void)
 	return 0;
 }
 
+/* Without PROC_MEM_ALWAYS_FORCE the kernel refuses the write with EIO. */
+static int live_proc_mem_force(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	_cleanup_close_ int fd = -1;
+	void *p;
+	ssize_t n;
+	int r;
+
+	if (page <= 0)
+		return -EINVAL;
+	p = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		n = pwrite(fd, "x", 1, (off_t)(uintptr_t)p);
+		r = n == 1 ? 1 : n < 0 && errno == EIO ? 0 : n < 0 ? -errno : -EIO;
+	}
+	munmap(p, (size_t)page);
+	return r;
+}
+
+#if defined(__x86_64__)
+static int live_umip(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} idt = { 0, 0 };
+	unsigned int a, b, c, d;
+
+	/* CPUID.(EAX=7,ECX=0):ECX bit 2 is UMIP. */
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(c & (1u << 2)))
+		return -ENODEV;
+	__asm__ volatile("sidt %0" : "=m"(idt));
+	return idt.base == UMIP_DUMMY_IDT_BASE;
+}
+#else
+static int live_umip(void)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 const struct ih_doctor_probes ih_probes_live = {
 	.landlock_abi = live_landlock_abi,
 	.module_load_errno = live_module_load_errno,
 	.seccomp_filter = live_seccomp_filter,
+	.proc_mem_force = live_proc_mem_force,
+	.umip = live_umip,
 };
 
 static enum ih_verdict no_module_loading(const struct ih_doctor *d, char *detail, size_t len)
@@ -224,6 +284,96 @@ static enum ih_verdict lockdown(const struct ih_doctor *d, char *detail, size_t 
 	return ih_verdictf(IH_SKIP, detail, len, "kernel without the lockdown LSM");
 }
 
+/* Reads <root>path as one non-negative decimal number; 0 or -errno (-EINVAL: not one). */
+static int read_number(const struct ih_doctor *d, const char *path, unsigned long *ret)
+{
+	char buf[32], *end;
+	ssize_t n = ih_read_text(d, path, buf, sizeof(buf));
+	unsigned long v;
+
+	if (n < 0)
+		return (int)n;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || end == buf || buf[0] == '-' || (*end && *end != '\n'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* mmap, stack and vDSO randomisation uses the bits the defconfig asks (the arch maximum). */
+static enum ih_verdict mmap_rnd_bits(const struct ih_doctor *d, char *detail, size_t len)
+{
+	unsigned long bits;
+	int r;
+
+	if (d->mmap_rnd_bits <= 0)
+		return ih_verdictf(IH_SKIP, detail, len, "no expected value in the kernel config");
+	r = read_number(d, "/proc/sys/vm/mmap_rnd_bits", &bits);
+	if (r < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot read vm.mmap_rnd_bits (%s)",
+				   ih_errname(-r));
+	if (bits < (unsigned long)d->mmap_rnd_bits)
+		return ih_verdictf(IH_FAIL, detail, len, "vm.mmap_rnd_bits = %lu < %d", bits,
+				   d->mmap_rnd_bits);
+	return ih_verdictf(IH_PASS, detail, len, "vm.mmap_rnd_bits = %lu (>= %d)", bits,
+			   d->mmap_rnd_bits);
+}
+
+/* KFENCE is built and running: its sample interval reads 0 when it is off or failed. */
+static enum ih_verdict kfence_active(const struct ih_doctor *d, char *detail, size_t len)
+{
+	static const char path[] = "/sys/module/kfence/parameters/sample_interval";
+	unsigned long ms;
+	int r;
+
+	if (!d->kfence_interval_ms)
+		return ih_verdictf(IH_SKIP, detail, len, "the kernel config has no KFENCE");
+	r = read_number(d, path, &ms);
+	if (r == -ENOENT)
+		return ih_verdictf(IH_FAIL, detail, len, "KFENCE not built (%s absent)", path);
+	if (r < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot read %s (%s)", path,
+				   ih_errname(-r));
+	if (ms == 0)
+		return ih_verdictf(IH_FAIL, detail, len, "KFENCE built but disabled (interval 0)");
+	if (ms != (unsigned long)d->kfence_interval_ms)
+		return ih_verdictf(IH_FAIL, detail, len, "KFENCE samples every %lu ms, not %d", ms,
+				   d->kfence_interval_ms);
+	return ih_verdictf(IH_PASS, detail, len, "KFENCE active, one sample every %lu ms", ms);
+}
+
+static enum ih_verdict proc_mem_no_force(const struct ih_doctor *d, char *detail, size_t len)
+{
+	int r = d->probes->proc_mem_force();
+
+	if (r == 0)
+		return ih_verdictf(IH_PASS, detail, len,
+				   "write to a read-only page through /proc/self/mem: EIO");
+	if (r == 1)
+		return ih_verdictf(IH_FAIL, detail, len,
+				   "/proc/self/mem wrote through a read-only mapping");
+	return ih_verdictf(IH_FAIL, detail, len, "/proc/self/mem probe failed (%s)",
+			   ih_errname(-r));
+}
+
+static enum ih_verdict umip(const struct ih_doctor *d, char *detail, size_t len)
+{
+	int r = d->probes->umip();
+
+	if (r == -EOPNOTSUPP)
+		return ih_verdictf(IH_SKIP, detail, len, "not an x86 CPU");
+	if (r == -ENODEV)
+		return ih_verdictf(IH_SKIP, detail, len, "this CPU has no UMIP");
+	if (r == 1)
+		return ih_verdictf(IH_PASS, detail, len,
+				   "SIDT from user space gets the UMIP dummy");
+	if (r == 0)
+		return ih_verdictf(IH_FAIL, detail, len,
+				   "the CPU has UMIP but SIDT shows the real IDT address");
+	return ih_verdictf(IH_FAIL, detail, len, "UMIP probe failed (%s)", ih_errname(-r));
+}
+
 const struct ih_check ih_checks_kernel[] = {
 	{ "no kernel module loading", "a loaded .ko can rewrite any kernel function",
 	  no_module_loading },
@@ -242,5 +392,12 @@ const struct ih_check ih_checks_kernel[] = {
 	{ "landlock ABI", "the decoder child's file and network rules need it", landlock_abi },
 	{ "lockdown confidentiality", "even root cannot read kernel memory or alter the kernel",
 	  lockdown },
+	{ "mmap randomisation bits", "library, heap and stack addresses are hard to guess",
+	  mmap_rnd_bits },
+	{ "KFENCE active", "sampled heap overflows and use-after-frees are caught", kfence_active },
+	{ "/proc/self/mem honours page protections",
+	  "no writing through read-only mappings, even as root", proc_mem_no_force },
+	{ "UMIP where the CPU has it", "user space cannot read where the kernel's tables are",
+	  umip },
 };
 const size_t ih_checks_kernel_count = sizeof(ih_checks_kernel) / sizeof(ih_checks_kernel[0]);

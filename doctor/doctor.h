@@ -34,6 +34,16 @@ struct ih_doctor_probes {
 	int (*module_load_errno)(void);
 	/* 0 when the seccomp filter mode is usable, else -errno. */
 	int (*seccomp_filter)(void);
+	/*
+	 * A write through /proc/self/mem to a read-only page of the caller: 0 refused (EIO),
+	 * 1 written (the kernel forces it), else -errno of a probe that could not run.
+	 */
+	int (*proc_mem_force)(void);
+	/*
+	 * SIDT from user space: 1 answered with the kernel's UMIP dummy, 0 answered with the
+	 * real IDT, -ENODEV the CPU has no UMIP, -EOPNOTSUPP not an x86 CPU.
+	 */
+	int (*umip)(void);
 };
 
 struct ih_doctor {
@@ -42,6 +52,8 @@ struct ih_doctor {
 	const char *sysctl_expected; /* text of doctor/sysctl.expected */
 	const struct ih_doctor_probes *probes;
 	int landlock_abi_min; /* the ABI of the guest kernel's release */
+	int mmap_rnd_bits; /* vm.mmap_rnd_bits at least (kernel/defconfig: the arch maximum) */
+	int kfence_interval_ms; /* KFENCE's sample interval (kernel/defconfig); 0: not built */
 	pid_t self; /* the doctor's own pid as <root>/proc shows it; 0: getpid() */
 	/* Starts a real sandboxed decoder child and inspects it (ih_doctor_sandbox), or NULL. */
 	int (*sandbox)(const struct ih_doctor *d, ih_report_fn report, void *arg);

@@ -3,7 +3,7 @@
 #define IH_DOCTOR_DOCTOR_MODE_H
 
 /*
- * Puts the guest in the state the decode service runs in (guest/sysctl.conf applied), then
+ * Puts the guest in the state the decode service runs in (guest/init/sysctl.conf applied), then
  * runs /sbin/ih-doctor with its TAP going to the host over vsock (CID 2, IH_VSOCK_PORT).
  * Without a vsock connection the TAP goes to the console between IH-DOCTOR-BEGIN and
  * IH-DOCTOR-END. Returns 0 once the doctor has finished (whatever it found), or -errno

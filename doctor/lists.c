@@ -1,6 +1,6 @@
 /*
  * The doctor's list checks, one result per entry of their data file: every token of
- * kernel/cmdline is on the running kernel's command line, every sysctl of guest/sysctl.conf
+ * kernel/cmdline is on the running kernel's command line, every sysctl of guest/init/sysctl.conf
  * holds its value.
  */
 #define _GNU_SOURCE
@@ -10,7 +10,7 @@
 
 #include "cleanup.h"
 #include "doctor.h"
-#include "sysctl.h"
+#include "guest/init/sysctl.h"
 
 #define CMDLINE_MAX 4096
 #define TOKEN_MAX 256
@@ -168,8 +168,9 @@ int ih_doctor_sysctls(const struct ih_doctor *d, ih_report_fn report, void *arg)
 		failed += sysctl_one(d, &s, sysctl_reason(line), report, arg);
 	}
 	if (r < 0 || entries == 0) {
-		report(arg, "sysctl table embedded", "the doctor checks guest/sysctl.conf", IH_FAIL,
-		       r < 0 ? "guest/sysctl.conf has a malformed line" : "no entries");
+		report(arg, "sysctl table embedded", "the doctor checks guest/init/sysctl.conf",
+		       IH_FAIL,
+		       r < 0 ? "guest/init/sysctl.conf has a malformed line" : "no entries");
 		failed++;
 	}
 	return failed;

@@ -14,6 +14,7 @@
 
 #include "doctor.h"
 #include "doctor_cmdline.h"
+#include "doctor_kconfig.h"
 #include "sysctl_conf.h"
 
 #define GUEST_LANDLOCK_ABI 6 /* the Landlock ABI of Linux 6.12 */
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 		.sysctl_expected = ih_sysctl_conf,
 		.probes = &ih_probes_live,
 		.landlock_abi_min = GUEST_LANDLOCK_ABI,
+		.mmap_rnd_bits = IH_KCONFIG_ARCH_MMAP_RND_BITS,
+		.kfence_interval_ms = IH_KCONFIG_KFENCE_SAMPLE_INTERVAL,
 		.sandbox = ih_doctor_sandbox,
 	};
 	struct tap t = { 0 };

@@ -8,9 +8,9 @@
 
 #include "cleanup.h"
 #include "doctor_mode.h"
-#include "proto.h"
-#include "run_prog.h"
-#include "vsock_host.h"
+#include "guest/decode/proto.h"
+#include "guest/init/run_prog.h"
+#include "guest/init/vsock_host.h"
 
 #define DOCTOR_PATH "/sbin/ih-doctor"
 

@@ -16,7 +16,7 @@
 
 #include "cleanup.h"
 #include "doctor.h"
-#include "sandbox.h"
+#include "guest/sandbox/sandbox.h"
 
 #define CHILD_MEMORY (64ull << 20)
 #define CHILD_CPU_MS 5000

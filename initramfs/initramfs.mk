@@ -1,6 +1,6 @@
 # The initramfs: Debian's static busybox and initramfs/init, packed reproducibly (fixed
 # owners and mtimes, gzip without a name or time) with the kernel's own gen_init_cpio.
-# The floor variant holds only a do-nothing /init (guest/floor.c), for make bench.
+# The floor variant holds only a do-nothing /init (guest/init/floor.c), for make bench.
 
 DEB_PKGS += busybox-static cpio
 

@@ -13,8 +13,9 @@ DEB_PKGS += qemu-system-arm
 IMAGE_FILES += $(OUT)/Image.gz
 
 ifneq ($(HOST_ARCH),arm64)
-DEB_PKGS += gcc-aarch64-linux-gnu gcc-12-plugin-dev-aarch64-linux-gnu libc6-dev:arm64 libpng-dev:arm64 libjpeg62-turbo-dev:arm64 \
-	libseccomp-dev:arm64 zlib1g-dev:arm64
+DEB_PKGS += gcc-aarch64-linux-gnu gcc-12-plugin-dev-aarch64-linux-gnu libc6-dev:arm64 libpng-dev:arm64 libjpeg62-turbo-dev:arm64 liblcms2-dev:arm64 \
+	libseccomp-dev:arm64 zlib1g-dev:arm64 libgif-dev:arm64 libwebp-dev:arm64 libtiff-dev:arm64 \
+	libdeflate-dev:arm64
 deps: deps-arm64-multiarch
 endif
 endif

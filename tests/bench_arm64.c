@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accel.h"
-#include "qemu.h"
+#include "host/qemu/accel.h"
+#include "host/qemu/qemu.h"
 
 #define MAX_RUNS 50
 

@@ -1,7 +1,7 @@
 /*
  * make bench: boot time of the guest image, next to its floor.
  *
- * The floor is the same kernel with a do-nothing init (initramfs-floor.cpio.gz, guest/floor.c)
+ * The floor is the same kernel with a do-nothing init (initramfs-floor.cpio.gz, guest/init/floor.c)
  * that ends the VM at once: QEMU start to QEMU exit. The image figure is QEMU start to the
  * IH-READY line of the real image (initramfs, squashfs root, overlay, /sbin/init). Runs
  * alternate floor and image so both see the same machine load; medians are printed with
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "accel.h"
-#include "qemu.h"
+#include "host/qemu/accel.h"
+#include "host/qemu/qemu.h"
 
 #define MAX_RUNS 50
 

@@ -23,14 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "host/vm/backend.h"
 #include "corpus/corpus.h"
-#include "decode.h"
-#include "qemu.h"
-#include "vm.h"
-#include "vm_client.h"
-#include "vm_qemu.h"
-#include "vsock.h"
+#include "guest/decode/decode.h"
+#include "host/qemu/qemu.h"
+#include "host/vm/vm.h"
+#include "host/vm/vm_client.h"
+#include "host/vm/vm_qemu.h"
+#include "host/vsock/vsock.h"
 
 #define RUNS 5
 #define WARM_SMALL 20
@@ -163,7 +163,7 @@ static double native(const struct ih_limits *lim, const struct image *img, int n
 		struct ih_image out;
 		int64_t t0 = now_us();
 
-		if (ih_decode(lim, img->data, img->len, &out, reason) < 0)
+		if (ih_decode(lim, NULL, img->data, img->len, &out, reason) < 0)
 			return -1;
 		t[i] = now_us() - t0;
 		ih_image_free(&out);

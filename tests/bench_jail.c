@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jail.h"
-#include "jail_qemu.h"
+#include "host/jail/jail.h"
+#include "host/jail/jail_qemu.h"
 #include "jail_test.h"
 
 #define RUNS 21

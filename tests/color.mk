@@ -31,7 +31,7 @@ fuzz-color: $(BUILD)/fuzz/fuzz_icc $(HOSTOUT)/tests/color/test_color
 
 # make bench: sRGB conversion of a 12 MP image next to its plain decode.
 BENCH_COLOR_SRCS := tests/color/bench_color.c tests/color/profiles.c tests/corpus/corpus.c \
-	$(COLOR_SRCS) $(filter guest/decode/%.c $(GEN)/%.c,$(DECODE_SRCS))
+	$(sort $(COLOR_SRCS) $(filter guest/decode/%.c $(GEN)/%.c,$(DECODE_SRCS)))
 BENCHES += $(HOSTOUT)/tests/color/bench_color
 $(HOSTOUT)/tests/color/bench_color: $(patsubst %.c,$(HOSTOUT)/%.o,$(BENCH_COLOR_SRCS))
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS) $(COLOR_LIBS)

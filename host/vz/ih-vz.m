@@ -26,8 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "proto.h"
+#include "host/cli/cmd.h"
+#include "guest/decode/proto.h"
 
 struct vz_opts {
 	const char *kernel, *initrd, *rootfs, *cmdline;

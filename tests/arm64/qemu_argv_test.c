@@ -1,5 +1,5 @@
 /*
- * Unit test of the arm64 QEMU command line (host/qemu.c) and of the guest architecture
+ * Unit test of the arm64 QEMU command line (host/qemu/qemu.c) and of the guest architecture
  * choice behind `ih-vm --arch`: QEMU virt with the CPU features the arm64 kernel config
  * hardens with (pointer authentication, BTI, MTE) under TCG, the host's CPU under KVM, the
  * Image kernel, and the same no-network, read-only-root, shared-memory vsock setup as x86_64.
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "qemu.h"
+#include "host/qemu/qemu.h"
 
 static char dir[128];
 

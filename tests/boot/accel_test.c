@@ -1,5 +1,5 @@
 /*
- * Unit test of host/accel.c against fake sysroots: KVM is chosen only when /dev/kvm opens,
+ * Unit test of host/qemu/accel.c against fake sysroots: KVM is chosen only when /dev/kvm opens,
  * the CPU flags show vmx or svm, and the host is not PVM; every other machine gets TCG.
  */
 #define _GNU_SOURCE
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "accel.h"
+#include "host/qemu/accel.h"
 
 struct fake {
 	const char *flags; /* the cpuinfo flags line, NULL for no cpuinfo at all */

@@ -1,5 +1,5 @@
 /*
- * Unit test of the QEMU command line (host/qemu.c) on a fake image directory: the hardening
+ * Unit test of the QEMU command line (host/qemu/qemu.c) on a fake image directory: the hardening
  * options are all there, nothing network-like is, the root is read-only, the kernel command
  * line is the image's plus the extra tokens, and hostile tokens and paths are refused or
  * escaped.
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "qemu.h"
+#include "host/qemu/qemu.h"
 
 static char dir[128];
 

@@ -1,5 +1,5 @@
 /*
- * Unit test of the supervised QEMU run (host/qemu.c ih_qemu_run) with fake "QEMU" programs
+ * Unit test of the supervised QEMU run (host/qemu/qemu.c ih_qemu_run) with fake "QEMU" programs
  * the test writes itself: readiness is timestamped, a guest failure line is seen, a QEMU
  * that never ends is killed at the timeout and leaves no process, a console flood is capped,
  * and a QEMU that cannot be started is an error, not a run.
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "qemu.h"
+#include "host/qemu/qemu.h"
 
 static char dir[64];
 

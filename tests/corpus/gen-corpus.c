@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "corpus.h"
+#include "formats.h"
 
 int main(int argc, char **argv)
 {
@@ -17,6 +18,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = mkdir(argv[1], 0755) < 0 && errno != EEXIST ? -errno : corpus_generate(argv[1]);
+	if (r == 0)
+		r = corpus_formats_generate(argv[1]);
 	if (r < 0) {
 		fprintf(stderr, "gen-corpus: %s: %s\n", argv[1], strerror(-r));
 		return 1;

@@ -84,11 +84,11 @@ check "--json prints one record per input with status and layers" \
 policy_lists_allowlist() {
 	"$V" policy >"$t/policy" 2>&1 || return 1
 	local name
-	for name in $(grep -v '^#' guest/seccomp.policy | awk 'NF { print $1 }'); do
+	for name in $(grep -v '^#' guest/sandbox/seccomp.policy | awk 'NF { print $1 }'); do
 		grep -q "^$name " "$t/policy" || { echo "# policy misses $name"; return 1; }
 	done
 }
-check "ih-vm policy exits 0 here and prints every syscall of guest/seccomp.policy" \
+check "ih-vm policy exits 0 here and prints every syscall of guest/sandbox/seccomp.policy" \
 	policy_lists_allowlist
 landlock_json_complete() {
 	local json abi

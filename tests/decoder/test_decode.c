@@ -20,11 +20,11 @@
 
 #include "../corpus/corpus.h"
 #include "../tap.h"
-#include "isolate.h"
-#include "sandbox.h"
+#include "guest/sandbox/isolate.h"
+#include "guest/sandbox/sandbox.h"
 
 struct pnm {
-	uint32_t w, h, ch;
+	uint32_t w, h, ch, depth;
 	uint8_t *px;
 	size_t len;
 };
@@ -47,17 +47,18 @@ static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-/* P6 (maxval 255) or P7 with DEPTH 3/4 (MAXVAL 255). */
+/* P5/P6 or P7 with DEPTH 1-4, maxval 255 or 65535. */
 static int pnm_parse(const uint8_t *d, size_t n, struct pnm *ret)
 {
-	unsigned w = 0, h = 0, depth = 3, maxval = 0;
+	unsigned w = 0, h = 0, depth = 3, maxval = 0, bps;
 	int off = 0;
 	const char *s = (const char *)d;
 
-	if (n > 2 && d[0] == 'P' && d[1] == '6') {
-		if (sscanf(s, "P6 %u %u %u%n", &w, &h, &maxval, &off) != 3)
+	if (n > 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) {
+		if (sscanf(s + 2, " %u %u %u%n", &w, &h, &maxval, &off) != 3)
 			return -EINVAL;
-		off++;
+		off += 3;
+		depth = d[1] == '5' ? 1 : 3;
 	} else if (n > 2 && d[0] == 'P' && d[1] == '7') {
 		const char *end = memmem(d, n, "ENDHDR\n", 7);
 
@@ -68,9 +69,13 @@ static int pnm_parse(const uint8_t *d, size_t n, struct pnm *ret)
 	} else {
 		return -EINVAL;
 	}
-	if (maxval != 255 || (size_t)off + (size_t)w * h * depth != n)
+	bps = maxval == 65535 ? 2 : 1;
+	if ((maxval != 255 && maxval != 65535) || depth < 1 || depth > 4 ||
+	    (size_t)off + (size_t)w * h * depth * bps != n)
 		return -EINVAL;
-	*ret = (struct pnm){ w, h, depth, (uint8_t *)d + off, (size_t)w * h * depth };
+	*ret = (struct pnm){
+		w, h, depth, 8 * bps, (uint8_t *)d + off, (size_t)w * h * depth * bps
+	};
 	return 0;
 }
 
@@ -81,7 +86,7 @@ static int native(const char *in, const char *out)
 	pid_t pid = fork();
 
 	if (pid == 0 && strstr(in, ".jpg")) {
-		execlp("djpeg", "djpeg", "-rgb", "-pnm", "-outfile", out, in, (char *)NULL);
+		execlp("djpeg", "djpeg", "-pnm", "-outfile", out, in, (char *)NULL);
 		_exit(127);
 	}
 	if (pid == 0) {
@@ -97,17 +102,36 @@ static int native(const char *in, const char *out)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+/* One sample of maxval brought to the decoder's depth (maxval 1, 3, 15 scale to 255). */
+static uint32_t scale_sample(uint32_t v, unsigned maxval, uint32_t depth)
+{
+	if (maxval == 255 || maxval == 65535)
+		return v;
+	return (v * (depth == 16 ? 65535u : 255u) + maxval / 2) / maxval;
+}
+
+static void put_sample(uint8_t *out, uint32_t v, uint32_t depth)
+{
+	if (depth == 16) {
+		out[0] = (uint8_t)(v >> 8);
+		out[1] = (uint8_t)v;
+	} else {
+		out[0] = (uint8_t)v;
+	}
+}
+
 /*
  * pngtopam -alphapam output (gray or RGB, always with alpha, maxval 1..65535) brought to
- * what the decoder must produce: 8-bit RGB(A) with channels channels, samples rounded to
- * nearest; without alpha, every reference alpha must be opaque.
+ * what the decoder must produce: channels channels of depth bits (grey stays grey); without
+ * alpha, every reference alpha must be opaque.
  */
-static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, struct pnm *ret)
+static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, uint32_t depth_out,
+			 struct pnm *ret)
 {
 	unsigned w, h, depth, maxval;
 	const char *end = memmem(d, n, "ENDHDR\n", 7);
 	const uint8_t *p;
-	size_t bps, px;
+	size_t bps, px, obps = depth_out / 8;
 	uint8_t *out;
 	bool opaque = true;
 
@@ -119,28 +143,28 @@ static int pam_normalize(const uint8_t *d, size_t n, uint32_t channels, struct p
 	p = (const uint8_t *)end + 7;
 	bps = maxval > 255 ? 2 : 1;
 	px = (size_t)w * h;
-	if ((size_t)(d + n - p) != px * depth * bps || !(out = malloc(px * channels)))
+	if ((size_t)(d + n - p) != px * depth * bps || channels < 1 || channels > 4 ||
+	    (channels <= 2) != (depth == 2) || !(out = malloc(px * channels * obps)))
 		return -EINVAL;
 	for (size_t i = 0; i < px; i++) {
-		uint32_t s[4] = { 0 };
+		uint32_t s[4] = { 0 }, full = depth_out == 16 ? 65535 : 255;
+		uint8_t *o = out + i * channels * obps;
 
-		for (unsigned c = 0; c < depth; c++, p += bps) {
-			uint32_t v = bps == 2 ? (uint32_t)p[0] << 8 | p[1] : p[0];
-
-			s[c] = (v * 255 + maxval / 2) / maxval;
-		}
-		for (uint32_t c = 0; c < 3; c++)
-			out[i * channels + c] = (uint8_t)s[depth == 2 ? 0 : c];
-		if (channels == 4)
-			out[i * 4 + 3] = (uint8_t)s[depth - 1];
+		for (unsigned c = 0; c < depth; c++, p += bps)
+			s[c] = scale_sample(bps == 2 ? (uint32_t)p[0] << 8 | p[1] : p[0], maxval,
+					    depth_out);
+		for (uint32_t c = 0; c < (channels <= 2 ? 1u : 3u); c++)
+			put_sample(o + c * obps, s[c], depth_out);
+		if (channels == 2 || channels == 4)
+			put_sample(o + (channels - 1) * obps, s[depth - 1], depth_out);
 		else
-			opaque = opaque && s[depth - 1] == 255;
+			opaque = opaque && s[depth - 1] == full;
 	}
 	if (!opaque) {
 		free(out);
 		return -EINVAL;
 	}
-	*ret = (struct pnm){ w, h, channels, out, px * channels };
+	*ret = (struct pnm){ w, h, channels, depth_out, out, px * channels * obps };
 	return 0;
 }
 
@@ -148,17 +172,20 @@ static int same_pixels(const struct ih_decoded *d, const struct pnm *want)
 {
 	return d->resp.status == IH_STATUS_OK && d->resp.width == want->w &&
 	       d->resp.height == want->h && d->resp.channels == want->ch &&
-	       d->resp.pixel_len == want->len && !memcmp(d->pixels, want->px, want->len);
+	       d->resp.depth == want->depth && d->resp.pixel_len == want->len &&
+	       !memcmp(d->pixels, want->px, want->len);
 }
 
 /* The color channels only: the alpha of a truecolor tRNS key, which pngtopam leaves opaque. */
 static int same_colors(const struct ih_decoded *d, const struct pnm *want)
 {
+	size_t bps = want->depth / 8;
+
 	if (d->resp.width != want->w || d->resp.height != want->h || want->ch != 4 ||
-	    d->resp.channels != 4)
+	    d->resp.channels != 4 || d->resp.depth != want->depth)
 		return 0;
-	for (size_t i = 0; i < want->len; i += 4)
-		if (memcmp(d->pixels + i, want->px + i, 3))
+	for (size_t i = 0; i < want->len; i += 4 * bps)
+		if (memcmp(d->pixels + i, want->px + i, 3 * bps))
 			return 0;
 	return 1;
 }
@@ -183,7 +210,8 @@ static void check_png_netpbm(const char *dir, const char *name, const struct ih_
 	if (r == 0)
 		r = read_file(ref, &refdata, &reflen);
 	if (r == 0)
-		r = pam_normalize(refdata, reflen, rgb_key ? 4 : d->resp.channels, &want);
+		r = pam_normalize(refdata, reflen, rgb_key ? 4 : d->resp.channels, d->resp.depth,
+				  &want);
 	tap_ok(r == 0 && (rgb_key ? same_colors(d, &want) : same_pixels(d, &want)),
 	       "%s: %s with netpbm's pngtopam (%s)", name,
 	       rgb_key ? "colors pixel-exact (netpbm drops the tRNS key)" : "pixel-exact",
@@ -199,7 +227,7 @@ static int decode_path(const char *path, const struct ih_limits *lim, struct ih_
 	int r = read_file(path, &in, &len);
 
 	if (r == 0)
-		r = ih_isolate_decode(lim, 0, in, len, ret);
+		r = ih_isolate_decode(lim, 0, NULL, in, len, ret);
 	free(in);
 	return r;
 }
@@ -315,7 +343,7 @@ static void test_wall_limit(const struct ih_limits *def)
 
 	lim.wall_ms = 1;
 	if (r == 0)
-		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+		r = ih_isolate_decode(&lim, 0, NULL, jpg, len, &d);
 	tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED && strstr(d.resp.reason, "wall"),
 	       "a 6 MP decode under a 1 ms wall limit is killed and rejected (%s)", d.resp.reason);
 	ih_decoded_free(&d);
@@ -332,14 +360,14 @@ static void test_jpeg_memory(const struct ih_limits *def)
 	int r = corpus_jpeg_rgb(2000, 2000, 90, 1, &jpg, &len);
 
 	if (r == 0)
-		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+		r = ih_isolate_decode(&lim, 0, NULL, jpg, len, &d);
 	tap_ok(r == 0 && d.resp.status == IH_STATUS_OK,
 	       "control: a 4 MP progressive JPEG decodes under the default memory limit (%s)",
 	       d.resp.reason);
 	ih_decoded_free(&d);
 	lim.max_memory_bytes = 8u << 20;
 	if (r == 0)
-		r = ih_isolate_decode(&lim, 0, jpg, len, &d);
+		r = ih_isolate_decode(&lim, 0, NULL, jpg, len, &d);
 	tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED &&
 		       strstr(d.resp.reason, "JPEG needs more than the memory limit"),
 	       "its 12 MB of coefficient arrays are refused under an 8 MiB memory limit (%s)",
@@ -419,7 +447,7 @@ static void test_oversized_input(const struct ih_limits *def)
 	static const uint8_t png[16] = { 0x89, 'P', 'N', 'G' };
 
 	lim.max_input_bytes = 8;
-	tap_ok(ih_isolate_decode(&lim, 0, png, sizeof(png), &d) == 0 &&
+	tap_ok(ih_isolate_decode(&lim, 0, NULL, png, sizeof(png), &d) == 0 &&
 		       d.resp.status == IH_STATUS_REJECTED && strstr(d.resp.reason, "limit"),
 	       "input over max_input_bytes is rejected before decoding (%s)", d.resp.reason);
 }

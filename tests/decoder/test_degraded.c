@@ -19,8 +19,8 @@
 
 #include "../corpus/corpus.h"
 #include "../tap.h"
-#include "isolate.h"
-#include "sandbox.h"
+#include "guest/sandbox/isolate.h"
+#include "guest/sandbox/sandbox.h"
 
 /* A kernel change, simulated: syscall `name` (with arg0 == arg0 if set) fails with err. */
 struct fault {
@@ -74,7 +74,8 @@ static void probe(bool degraded, const uint8_t *png, size_t len, struct probe *p
 	hint = ih_sandbox_hint(&rep);
 	snprintf(p->hint, sizeof(p->hint), "%s", hint ? hint : "");
 	ih_limits_default(&lim);
-	if (ih_isolate_decode(&lim, degraded ? IH_REQ_ALLOW_DEGRADED : 0, png, len, &d) == 0) {
+	if (ih_isolate_decode(&lim, degraded ? IH_REQ_ALLOW_DEGRADED : 0, NULL, png, len, &d) ==
+	    0) {
 		p->status = d.resp.status;
 		p->decoded_layers = d.resp.layers;
 		memcpy(p->reason, d.resp.reason, sizeof(p->reason));

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "sandbox.h"
+#include "guest/sandbox/sandbox.h"
 
 #define NO_SECCOMP (IH_LAYER_ALL & ~IH_LAYER_SECCOMP)
 #define NOTHING_BUT_NS (IH_LAYER_NS_ALL | IH_LAYER_RLIMITS)

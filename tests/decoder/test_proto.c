@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proto.h"
+#include "guest/decode/proto.h"
 #include "../tap.h"
 
 static void put32(uint8_t *p, uint32_t v)
@@ -22,7 +22,10 @@ static void put64(uint8_t *p, uint64_t v)
 
 static struct ih_request sample_request(void)
 {
-	struct ih_request req = { .type = IH_REQ_DECODE, .flags = IH_REQ_ALLOW_DEGRADED };
+	struct ih_request req = { .type = IH_REQ_DECODE,
+				  .flags = IH_REQ_ALLOW_DEGRADED,
+				  .opts = { .flags = IH_OPT_DEPTH8 | IH_OPT_COLOR_KEEP,
+					    .frame = 3 } };
 
 	ih_limits_default(&req.limits);
 	req.input_len = 1000;
@@ -35,10 +38,21 @@ static struct ih_response sample_response(void)
 				 .width = 640,
 				 .height = 480,
 				 .channels = 4,
-				 .layers = IH_LAYER_ALL };
+				 .layers = IH_LAYER_ALL,
+				 .depth = 8,
+				 .src_depth = 16,
+				 .src_model = IH_MODEL_PALETTE,
+				 .orientation = 6,
+				 .orient_state = IH_ORIENT_APPLIED,
+				 .color_action = IH_COLOR_CONVERTED,
+				 .frames = 5,
+				 .frame = 4 };
 
 	r.pixel_len = 640ull * 480 * 4;
 	strcpy(r.reason, "fine");
+	strcpy(r.color_desc, "Display P3");
+	strcpy(r.orient_note, "n1");
+	strcpy(r.color_note, "n2");
 	return r;
 }
 
@@ -62,7 +76,8 @@ static void test_request_round_trip(void)
 	ih_request_encode(&req, buf);
 	tap_ok(ih_request_parse(buf, &ceiling, &got) == 0 && got.type == req.type &&
 		       got.flags == req.flags && got.input_len == req.input_len &&
-		       limits_equal(&got.limits, &req.limits),
+		       limits_equal(&got.limits, &req.limits) && got.opts.flags == req.opts.flags &&
+		       got.opts.frame == req.opts.frame,
 	       "request round trip keeps every field");
 	tap_ok(buf[0] == 'I' && buf[1] == 'H' && buf[2] == 'R' && buf[3] == 'Q',
 	       "request starts with the magic IHRQ");
@@ -88,7 +103,7 @@ static void rq_magic(uint8_t *b)
 }
 static void rq_version(uint8_t *b)
 {
-	b[4] = 2;
+	b[4] = IH_PROTO_VERSION + 1;
 }
 static void rq_type(uint8_t *b)
 {
@@ -100,11 +115,18 @@ static void rq_flags(uint8_t *b)
 }
 static void rq_reserved(uint8_t *b)
 {
-	b[12] = 1;
+	put32(b + 12, 0x100);
 }
-static void rq_reserved_tail(uint8_t *b)
+static void rq_keep_and_ignore(uint8_t *b)
 {
-	b[71] = 1;
+	put32(b + 12, IH_OPT_COLOR_KEEP | IH_OPT_COLOR_IGNORE);
+}
+static void rq_shutdown_frame(uint8_t *b)
+{
+	b[6] = IH_REQ_SHUTDOWN;
+	put64(b + 16, 0);
+	put32(b + 12, 0);
+	put32(b + 68, 1);
 }
 static void rq_input_over_limit(uint8_t *b)
 {
@@ -134,11 +156,12 @@ static void rq_shutdown_with_input(uint8_t *b)
 static void test_request_lies(void)
 {
 	request_lie("bad magic", rq_magic, -EPROTO);
-	request_lie("unknown version", rq_version, -EPROTO);
+	request_lie("another protocol version", rq_version, -EPROTONOSUPPORT);
 	request_lie("unknown type", rq_type, -EINVAL);
 	request_lie("unknown flag bit", rq_flags, -EINVAL);
-	request_lie("reserved field set", rq_reserved, -EINVAL);
-	request_lie("trailing reserved field set", rq_reserved_tail, -EINVAL);
+	request_lie("unknown decode option bit", rq_reserved, -EINVAL);
+	request_lie("colour keep and ignore at once", rq_keep_and_ignore, -EINVAL);
+	request_lie("a frame on a shutdown", rq_shutdown_frame, -EINVAL);
 	request_lie("input_len over max_input_bytes", rq_input_over_limit, -EINVAL);
 	request_lie("max_pixels over the ceiling", rq_pixels_over_ceiling, -EINVAL);
 	request_lie("max_memory_bytes zero", rq_zero_memory, -EINVAL);
@@ -157,7 +180,12 @@ static void test_response_round_trip(void)
 	ih_response_encode(&r, buf);
 	tap_ok(ih_response_parse(buf, &lim, &got) == 0 && got.width == 640 && got.height == 480 &&
 		       got.channels == 4 && got.pixel_len == r.pixel_len &&
-		       got.layers == IH_LAYER_ALL && !strcmp(got.reason, "fine"),
+		       got.layers == IH_LAYER_ALL && !strcmp(got.reason, "fine") &&
+		       got.depth == 8 && got.src_depth == 16 && got.src_model == IH_MODEL_PALETTE &&
+		       got.orientation == 6 && got.orient_state == IH_ORIENT_APPLIED &&
+		       got.color_action == IH_COLOR_CONVERTED && got.frames == 5 &&
+		       got.frame == 4 && !strcmp(got.color_desc, "Display P3") &&
+		       !strcmp(got.orient_note, "n1") && !strcmp(got.color_note, "n2"),
 	       "response round trip keeps every field");
 	r = (struct ih_response){ .status = IH_STATUS_REJECTED };
 	strcpy(r.reason, "truncated PNG");
@@ -211,8 +239,60 @@ static void rs_over_max_pixels(uint8_t *b)
 }
 static void rs_channels(uint8_t *b)
 {
-	put32(b + 16, 2);
-	put64(b + 24, 640ull * 480 * 2);
+	put32(b + 16, 5);
+	put64(b + 24, 640ull * 480 * 5);
+}
+static void rs_depth(uint8_t *b)
+{
+	b[128] = 12;
+}
+static void rs_depth16_short(uint8_t *b)
+{
+	b[128] = 16;
+}
+static void rs_version(uint8_t *b)
+{
+	b[4] = IH_PROTO_VERSION + 1;
+}
+static void rs_model(uint8_t *b)
+{
+	b[130] = IH_MODEL_MAX + 1;
+}
+static void rs_orientation(uint8_t *b)
+{
+	b[131] = 9;
+}
+static void rs_frame_past_end(uint8_t *b)
+{
+	put32(b + 140, 5);
+}
+static void rs_icc_not_kept(uint8_t *b)
+{
+	put32(b + 144, 100);
+}
+static void rs_reserved(uint8_t *b)
+{
+	b[134] = 1;
+}
+static void rs_desc_escape(uint8_t *b)
+{
+	b[152] = 0x07;
+}
+static void rs_note_unterminated(uint8_t *b)
+{
+	memset(b + 216, 'n', IH_NOTE_MAX);
+}
+static void rs_tail(uint8_t *b)
+{
+	b[IH_RESP_HDR_LEN - 1] = 1;
+}
+static void rs_meta_on_rejection(uint8_t *b)
+{
+	b[6] = IH_STATUS_REJECTED;
+	put32(b + 8, 0);
+	put32(b + 12, 0);
+	put32(b + 16, 0);
+	put64(b + 24, 0);
 }
 static void rs_zero_width(uint8_t *b)
 {
@@ -248,7 +328,19 @@ static void test_response_lies(void)
 	response_lie("pixel_len 2^64-1", rs_pixel_len_huge, -EINVAL);
 	response_lie("w*h*c overflowing 64 bits", rs_overflowing_geometry, -EINVAL);
 	response_lie("400 MP over max_pixels", rs_over_max_pixels, -EINVAL);
-	response_lie("2 channels", rs_channels, -EINVAL);
+	response_lie("5 channels", rs_channels, -EINVAL);
+	response_lie("depth 12", rs_depth, -EINVAL);
+	response_lie("depth 16 with an 8-bit pixel_len", rs_depth16_short, -EINVAL);
+	response_lie("another protocol version", rs_version, -EPROTONOSUPPORT);
+	response_lie("an unknown source model", rs_model, -EINVAL);
+	response_lie("orientation 9", rs_orientation, -EINVAL);
+	response_lie("frame 5 of 5", rs_frame_past_end, -EINVAL);
+	response_lie("profile bytes for a profile not kept", rs_icc_not_kept, -EINVAL);
+	response_lie("a reserved byte set", rs_reserved, -EINVAL);
+	response_lie("a profile description with a control byte", rs_desc_escape, -EINVAL);
+	response_lie("a note without NUL", rs_note_unterminated, -EINVAL);
+	response_lie("a byte set in the header's tail", rs_tail, -EINVAL);
+	response_lie("picture metadata on a rejection", rs_meta_on_rejection, -EINVAL);
 	response_lie("zero width", rs_zero_width, -EINVAL);
 	response_lie("unknown layer bit", rs_layers, -EINVAL);
 	response_lie("pixels on a rejection", rs_pixels_on_rejection, -EINVAL);

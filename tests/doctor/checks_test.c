@@ -43,7 +43,7 @@ static const char sysctl_expected[] =
 static char root[256];
 
 /* The fake kernel: probes answer as a hardened 6.12 guest unless a case changes them. */
-static int fake_abi, fake_module_errno, fake_seccomp;
+static int fake_abi, fake_module_errno, fake_seccomp, fake_proc_mem_force, fake_umip;
 
 static int probe_landlock(void)
 {
@@ -60,10 +60,22 @@ static int probe_seccomp(void)
 	return fake_seccomp;
 }
 
+static int probe_proc_mem_force(void)
+{
+	return fake_proc_mem_force;
+}
+
+static int probe_umip(void)
+{
+	return fake_umip;
+}
+
 static const struct ih_doctor_probes fake_probes = {
 	.landlock_abi = probe_landlock,
 	.module_load_errno = probe_module,
 	.seccomp_filter = probe_seccomp,
+	.proc_mem_force = probe_proc_mem_force,
+	.umip = probe_umip,
 };
 
 struct result {
@@ -202,6 +214,8 @@ static void make_good_tree(void)
 	put("proc/sys/kernel/tainted", "0\n", 0644);
 	put("proc/sys/kernel/kptr_restrict", "2\n", 0644);
 	put("proc/sys/fs/protected_fifos", "2\n", 0644);
+	put("proc/sys/vm/mmap_rnd_bits", "32\n", 0644);
+	put("sys/module/kfence/parameters/sample_interval", "100\n", 0600);
 	put("proc/1/comm", "init\n", 0444);
 	put("proc/2/comm", "ih-doctor\n", 0444);
 	put("proc/1/status", "Name:\tinit\nPPid:\t0\n", 0444);
@@ -229,6 +243,8 @@ static void make_good_tree(void)
 	fake_abi = 6;
 	fake_module_errno = ENOSYS;
 	fake_seccomp = 0;
+	fake_proc_mem_force = 0;
+	fake_umip = 1;
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -247,6 +263,8 @@ static void run(struct results *res)
 		.sysctl_expected = sysctl_expected,
 		.probes = &fake_probes,
 		.landlock_abi_min = 6,
+		.mmap_rnd_bits = 32,
+		.kfence_interval_ms = 100,
 		.self = 9,
 	};
 
@@ -368,6 +386,41 @@ static void w_lockdown_integrity(void)
 static void w_lockdown_hidden(void)
 {
 	rm("sys/kernel/security/lockdown");
+}
+
+static void w_mmap_rnd_default(void)
+{
+	put("proc/sys/vm/mmap_rnd_bits", "28\n", 0644);
+}
+
+static void w_kfence_absent(void)
+{
+	rm("sys/module/kfence/parameters/sample_interval");
+}
+
+static void w_kfence_off(void)
+{
+	put("sys/module/kfence/parameters/sample_interval", "0\n", 0600);
+}
+
+static void w_kfence_rare(void)
+{
+	put("sys/module/kfence/parameters/sample_interval", "10000\n", 0600);
+}
+
+static void w_proc_mem_force(void)
+{
+	fake_proc_mem_force = 1;
+}
+
+static void w_proc_mem_probe(void)
+{
+	fake_proc_mem_force = -EACCES;
+}
+
+static void w_umip_off(void)
+{
+	fake_umip = 0;
 }
 
 static void w_no_slab_nomerge(void)
@@ -591,6 +644,16 @@ static const struct weakening weakenings[] = {
 	{ "lockdown none", w_lockdown_none, "lockdown confidentiality", NULL },
 	{ "lockdown integrity only", w_lockdown_integrity, "lockdown confidentiality", NULL },
 	{ "lockdown LSM active, file hidden", w_lockdown_hidden, "lockdown confidentiality", NULL },
+	{ "mmap_rnd_bits at the x86_64 default 28", w_mmap_rnd_default, "mmap randomisation bits",
+	  NULL },
+	{ "kernel without KFENCE", w_kfence_absent, "KFENCE active", NULL },
+	{ "KFENCE disabled (interval 0)", w_kfence_off, "KFENCE active", NULL },
+	{ "KFENCE sampling every 10 s", w_kfence_rare, "KFENCE active", NULL },
+	{ "/proc/pid/mem writes through read-only pages", w_proc_mem_force,
+	  "/proc/self/mem honours page protections", NULL },
+	{ "/proc/pid/mem probe refused", w_proc_mem_probe,
+	  "/proc/self/mem honours page protections", NULL },
+	{ "UMIP CPU, SIDT shows the real IDT", w_umip_off, "UMIP where the CPU has it", NULL },
 	{ "cmdline without slab_nomerge", w_no_slab_nomerge, "cmdline has slab_nomerge", NULL },
 	{ "cmdline with init_on_alloc=0", w_init_on_alloc_0, "cmdline has init_on_alloc=1", NULL },
 	{ "cmdline with rw", w_rw_root, "cmdline has ro", NULL },
@@ -674,6 +737,27 @@ static void test_good_tree(void)
 	tap_ok(find(&res, "sysctl kernel.yama.ptrace_scope = 3") &&
 		       find(&res, "sysctl kernel.yama.ptrace_scope = 3")->v == IH_SKIP,
 	       "an if-present sysctl the kernel lacks is a skip, not a pass");
+}
+
+/* A CPU without UMIP (or not an x86 CPU) is a skip: the kernel cannot turn it on there. */
+static void test_umip_skips(void)
+{
+	static struct results res;
+	const int answers[] = { -ENODEV, -EOPNOTSUPP };
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		const struct result *r;
+
+		fresh_root();
+		fake_umip = answers[i];
+		run(&res);
+		r = find(&res, "UMIP where the CPU has it");
+		ok &= r && r->v == IH_SKIP;
+		if (r)
+			tap_diag("UMIP probe %s -> %s", ih_errname(-answers[i]), r->detail);
+	}
+	tap_ok(ok, "a CPU without UMIP, or not x86, makes the UMIP check a skip, not a pass");
 }
 
 /* A static /sbin/init names no loader: nothing to check, so the loader check passes. */
@@ -879,6 +963,7 @@ static void test_child(void)
 int main(void)
 {
 	test_good_tree();
+	test_umip_skips();
 	test_static_init();
 	for (size_t i = 0; i < sizeof(weakenings) / sizeof(weakenings[0]); i++)
 		test_weakening(&weakenings[i]);

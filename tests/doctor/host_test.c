@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doctor_host.h"
-#include "doctor_tap.h"
+#include "host/doctor/doctor_host.h"
+#include "host/doctor/doctor_tap.h"
 #include "tap.h"
 
 /* Relays text (sent by a "guest" then closed, unless keep_open) with a deadline of ms. */

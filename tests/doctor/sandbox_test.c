@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "doctor.h"
-#include "proto.h"
-#include "sandbox.h"
+#include "guest/decode/proto.h"
+#include "guest/sandbox/sandbox.h"
 #include "tap.h"
 
 #define MAX_RESULTS 16

@@ -1,8 +1,9 @@
 /*
- * A batch of 200 generated small images through `ih-vm decode --jobs 2 --json`: two VMs side
- * by side, each taking every other input. Every tenth input is garbage on purpose. Proves
- * that every input gets exactly one record, that each "ok" record has its output file and
- * each other record none, that two VMs served the batch (no reboot per image), that
+ * A batch of 200 generated small images (PNG, JPEG, GIF, WebP and TIFF in turn) through `ih-vm
+ * decode --jobs 2 --json`: two VMs side by side, each taking every other input. Every tenth input
+ * is garbage on purpose. Proves that every input gets exactly one record, that each "ok" record has
+ * its output file and each other record none, that two VMs served the batch (no reboot per image),
+ * that
  * --fresh-vm boots one VM per image instead, and that no QEMU is left.
  */
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "../corpus/corpus.h"
+#include "../corpus/formats.h"
 #include "../tap.h"
 #include "e2e.h"
 
@@ -28,26 +30,31 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 	return ok ? 0 : -1;
 }
 
-/* Input i: a tiny JPEG or RGBA PNG of varying size, or (every tenth) garbage. */
+/* Input i: a tiny image of one of the five formats, in turn, of varying size; or (every
+ * tenth) garbage. */
 static int make_input(const char *dir, int i, char **ret_path)
 {
 	static const uint8_t garbage[] = "\x89PNG\r\n\x1a\n this is not a PNG at all";
+	static const char *ext[] = { "png", "jpg", "gif", "webp", "tif" };
+	uint32_t w = 8 + (uint32_t)i % 24, h = 8 + (uint32_t)i % 16;
 	uint8_t *data = NULL;
 	size_t len;
 	int r;
 
-	if (asprintf(ret_path, "%s/in-%03d.%s", dir, i,
-		     i % 10 == 9 ? "png"
-		     : i % 2	 ? "jpg"
-				 : "png") < 0)
+	if (asprintf(ret_path, "%s/in-%03d.%s", dir, i, i % 10 == 9 ? "png" : ext[i % 5]) < 0)
 		return -1;
 	if (i % 10 == 9)
 		return write_file(*ret_path, garbage, sizeof(garbage) - 1);
-	if (i % 2)
-		r = corpus_jpeg_rgb(8 + (uint32_t)i % 24, 8 + (uint32_t)i % 16, 85, i % 4 == 1,
-				    &data, &len);
+	if (i % 5 == 1)
+		r = corpus_jpeg_rgb(w, h, 85, i % 4 == 1, &data, &len);
+	else if (i % 5 == 2)
+		r = corpus_gif_rgb(w, h, &data, &len);
+	else if (i % 5 == 3)
+		r = corpus_webp_rgb(w, h, &data, &len);
+	else if (i % 5 == 4)
+		r = corpus_tiff_rgb(w, h, &data, &len);
 	else
-		r = corpus_png_rgba(8 + (uint32_t)i % 24, 8 + (uint32_t)i % 16, &data, &len);
+		r = corpus_png_rgba(w, h, &data, &len);
 	if (r == 0)
 		r = write_file(*ret_path, data, len);
 	free(data);

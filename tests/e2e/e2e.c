@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "e2e.h"
-#include "qemu.h"
+#include "host/qemu/qemu.h"
 
-/* What an image directory must hold besides its kernel (named by host/qemu.c). */
+/* What an image directory must hold besides its kernel (named by host/qemu/qemu.c). */
 static const char *const image_files[] = { "initramfs.cpio.gz", "rootfs.squashfs", "cmdline" };
 
 /* Links every file of the built image directory src into e->image. */

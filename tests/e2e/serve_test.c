@@ -14,9 +14,9 @@
 
 #include "../corpus/corpus.h"
 #include "../tap.h"
-#include "decode.h"
-#include "isolate.h"
-#include "serve.h"
+#include "guest/decode/decode.h"
+#include "guest/sandbox/isolate.h"
+#include "guest/init/serve.h"
 
 struct img {
 	uint8_t *data;
@@ -75,7 +75,8 @@ static int same_as_direct(const struct ih_limits *lim, const struct img *in,
 	struct ih_image img;
 	int same;
 
-	if (d->resp.status != IH_STATUS_OK || ih_decode(lim, in->data, in->len, &img, reason) < 0)
+	if (d->resp.status != IH_STATUS_OK ||
+	    ih_decode(lim, NULL, in->data, in->len, &img, reason) < 0)
 		return 0;
 	same = img.width == d->resp.width && img.height == d->resp.height &&
 	       img.len == d->resp.pixel_len && !memcmp(img.pixels, d->pixels, img.len);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "sysctl.h"
+#include "guest/init/sysctl.h"
 #include "sysctl_conf.h"
 
 static char root[64];
@@ -83,8 +83,8 @@ static void test_table_parses(void)
 		bad += r < 0;
 		line += len + (line[len] == '\n');
 	}
-	tap_ok(bad == 0 && entries >= 10, "guest/sysctl.conf parses: %d entries, %d bad", entries,
-	       bad);
+	tap_ok(bad == 0 && entries >= 10, "guest/init/sysctl.conf parses: %d entries, %d bad",
+	       entries, bad);
 }
 
 static void test_parse_rejects(void)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "vm_client.h"
+#include "host/vm/vm_client.h"
 
 struct pair {
 	int host;
@@ -63,6 +63,10 @@ static struct ih_response ok_resp(uint32_t w, uint32_t h, uint32_t ch)
 		.channels = ch,
 		.layers = IH_LAYER_ALL,
 		.pixel_len = (uint64_t)w * h * ch,
+		.depth = 8,
+		.src_depth = 8,
+		.src_model = IH_MODEL_RGB,
+		.frames = 1,
 	};
 	return r;
 }
@@ -74,7 +78,7 @@ static int run_client(struct pair *p, const uint8_t *in, size_t n, int ms, struc
 
 	test_limits(&lim);
 	memset(d, 0, sizeof(*d));
-	return ih_vm_client_decode(p->host, -1, &lim, 0, in, n, ih_now_ms() + ms, d);
+	return ih_vm_client_decode(p->host, -1, &lim, 0, NULL, in, n, ih_now_ms() + ms, d);
 }
 
 static void test_honest_answer(void)
@@ -144,6 +148,52 @@ static void expect_lie(const char *name, const struct ih_response *resp, size_t 
 	pair_close(&p);
 }
 
+/* A guest image of another protocol version is named as such, not as a broken answer. */
+static void test_other_version(void)
+{
+	struct ih_response r = ok_resp(2, 2, 3);
+	uint8_t hdr[IH_RESP_HDR_LEN];
+	struct ih_decoded d;
+	struct pair p;
+	int ret;
+
+	ih_response_encode(&r, hdr);
+	hdr[4] = IH_PROTO_VERSION + 1;
+	if (pair_open(&p) < 0 || write(p.guest, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+		abort();
+	ret = run_client(&p, (const uint8_t *)"x", 1, 2000, &d);
+	tap_ok(ret == -EPROTONOSUPPORT && !d.pixels &&
+		       strstr(ih_vm_client_strerror(ret), "protocol version"),
+	       "an answer of another protocol version says so (r=%d: %s)", ret,
+	       ih_vm_client_strerror(ret));
+	pair_close(&p);
+}
+
+/* A kept profile travels between the header and the pixels, and arrives whole. */
+static void test_kept_profile(void)
+{
+	struct ih_response r = ok_resp(2, 1, 3);
+	uint8_t body[16 + 6];
+	struct ih_decoded d;
+	struct pair p;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7 + 1);
+	r.color_action = IH_COLOR_KEPT;
+	r.icc_len = 16;
+	if (pair_open(&p) < 0)
+		abort();
+	guest_say(&p, &r, body, sizeof(body));
+	ret = run_client(&p, (const uint8_t *)"x", 1, 2000, &d);
+	tap_ok(ret == 0 && d.icc && !memcmp(d.icc, body, 16) && d.pixels &&
+		       !memcmp(d.pixels, body + 16, 6),
+	       "a kept profile arrives before the pixels, both whole (r=%d)", ret);
+	free(d.pixels);
+	free(d.icc);
+	pair_close(&p);
+}
+
 static void test_lies(void)
 {
 	struct ih_response r;
@@ -157,8 +207,24 @@ static void test_lies(void)
 	r = ok_resp(4, 2, 3);
 	r.pixel_len = 1ull << 40;
 	expect_lie("a pixel length that is not width*height*channels", &r, 0);
-	r = ok_resp(4, 2, 2);
-	expect_lie("channels other than 3 or 4", &r, 16);
+	r = ok_resp(4, 2, 5);
+	expect_lie("channels other than 1 to 4", &r, 40);
+	r = ok_resp(4, 2, 3);
+	r.depth = 12;
+	expect_lie("a depth other than 8 or 16", &r, 24);
+	r = ok_resp(4, 2, 3);
+	r.frame = 1;
+	expect_lie("a frame number not below the frame count", &r, 24);
+	r = ok_resp(4, 2, 3);
+	r.icc_len = 16;
+	expect_lie("profile bytes for a profile that was not kept", &r, 40);
+	r = ok_resp(4, 2, 3);
+	r.color_action = IH_COLOR_KEPT;
+	r.icc_len = IH_ICC_MAX_BYTES + 1;
+	expect_lie("a kept profile over IH_ICC_MAX_BYTES", &r, 24);
+	r = ok_resp(4, 2, 3);
+	r.orientation = 9;
+	expect_lie("an EXIF orientation past 8", &r, 24);
 	r = ok_resp(2, 2, 3);
 	r.status = 7;
 	expect_lie("an unknown status", &r, 12);
@@ -204,7 +270,7 @@ static void test_guest_gone(void)
 		abort();
 	close(gone[1]);
 	t0 = ih_now_ms();
-	r = ih_vm_client_decode(p.host, gone[0], &lim, 0, (const uint8_t *)"x", 1,
+	r = ih_vm_client_decode(p.host, gone[0], &lim, 0, NULL, (const uint8_t *)"x", 1,
 				ih_now_ms() + 10000, &d);
 	tap_ok(r == -ECONNRESET && !d.pixels && ih_now_ms() - t0 < 5000,
 	       "a guest whose VM is gone ends the wait at once (r=%d)", r);
@@ -279,6 +345,8 @@ int main(void)
 	test_honest_answer();
 	test_rejection_carried();
 	test_lies();
+	test_other_version();
+	test_kept_profile();
 	test_silent_guest();
 	test_guest_gone();
 	test_guest_not_reading();

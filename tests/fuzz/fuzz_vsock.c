@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "fuzz_vsock.h"
-#include "vsock_ctl.h"
-#include "vsock_proto.h"
+#include "host/vsock/vsock_ctl.h"
+#include "host/vsock/vsock_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host/vsock.h"
+#include "host/vsock/vsock.h"
 #include "tests/fuzz/fuzz_inputs.h"
 #include "tests/tap.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz_vsock.h"
-#include "vsock_proto.h"
+#include "host/vsock/vsock_proto.h"
 
 static uint8_t img[1 + FZ_MEM_SIZE];
 static uint8_t *const mem = img + 1;

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jail.h"
-#include "jail_doctor.h"
+#include "host/jail/jail.h"
+#include "host/doctor/jail_doctor.h"
 #include "jail_test.h"
 
 #define GUEST_MEM (128ULL << 20)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jail_qemu.h"
-#include "jail_vm.h"
+#include "host/jail/jail_qemu.h"
+#include "host/jail/jail_vm.h"
 #include "jail_test.h"
 
 struct watch {

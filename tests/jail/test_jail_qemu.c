@@ -15,7 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "jail_qemu.h"
+#include "host/jail/jail_qemu.h"
 #include "jail_test.h"
 
 #define GUEST_MEM_MIB 128

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fake_guest.h"
-#include "vsock_ctl.h"
+#include "host/vsock/vsock_ctl.h"
 
 /* Guest-physical layout. */
 #define RING_BASE(q) (0x1000u + (q)*0x10000u)

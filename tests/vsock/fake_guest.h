@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vsock_proto.h"
+#include "host/vsock/vsock_proto.h"
 
 #define FG_MEM_SIZE (16u << 20)
 #define FG_UVA_BASE 0x7f0000000000ull /* the QEMU-virtual address we claim for gpa 0 */

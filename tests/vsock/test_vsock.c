@@ -24,8 +24,8 @@
 
 #include "../tap.h"
 #include "fake_guest.h"
-#include "vsock.h"
-#include "vsock_sandbox.h"
+#include "host/vsock/vsock.h"
+#include "host/vsock/vsock_sandbox.h"
 
 #define CID 42
 #define PORT 1234
@@ -498,21 +498,28 @@ static void test_event_idx(void)
 static void test_log_rate(void)
 {
 	uint16_t d = FG_QNUM - 8;
-	int lines = 0;
+	int lines = 0, windows;
+	struct timespec t0, t1;
 	char *p;
 
 	sleep(1); /* a fresh rate window */
 	logged("");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fg_desc(&g, 1, d, FG_MEM_SIZE, VSOCK_HDR_LEN, 0, 0);
 	for (int i = 0; i < 200; i++)
 		fg_avail_add(&g, 1, d);
 	fg_tx_wait(&g, 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_lock(&log_lock);
 	for (p = log_buf; (p = strchr(p, '\n')); p++)
 		lines++;
 	pthread_mutex_unlock(&log_lock);
-	tap_ok(lines >= 10 && lines <= 60,
-	       "200 malformed chains in a burst log %d lines (limit 50/s)", lines);
+	/* The backend takes the burst over several wakeups; on a loaded machine they may
+	 * straddle one-second windows, each allowing 50 lines and one "dropped" line. */
+	windows = (int)(t1.tv_sec - t0.tv_sec) + 2;
+	tap_ok(lines >= 10 && lines <= 51 * windows,
+	       "200 malformed chains in a burst log %d lines (limit 50/s, %d windows)", lines,
+	       windows);
 }
 
 /* A master breaking the protocol stops that device, not the launcher. */

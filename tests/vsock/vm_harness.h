@@ -9,8 +9,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "qemu.h"
-#include "vsock.h"
+#include "host/qemu/qemu.h"
+#include "host/vsock/vsock.h"
 
 #define VM_CID 3
 #define VM_LINES 64

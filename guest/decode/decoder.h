@@ -1,0 +1,55 @@
+/*
+ * The interface every per-format decoder of guest/decode/ implements, and what they share:
+ * one memory budget, the pixel destination, the reason text. Each decoder is one file
+ * (png.c, jpeg.c, ...) exporting one struct ih_decoder; decode.c's table maps magic bytes
+ * to it. Only the decoders and the dispatch include this header.
+ */
+#ifndef IH_GUEST_DECODER_H
+#define IH_GUEST_DECODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+struct ih_decoder {
+	const char *name; /* "png", "jpeg": the record's format name */
+	/*
+	 * Decodes in[0..len) (already within max_input_bytes) under lim, as ih_decode_into():
+	 * fills every field of *ret at the source's full depth (opts->frame selects the frame
+	 * of an animation; reducing depth, orientation and colour are common steps done after
+	 * the decoder by decode.c), copying the EXIF and ICC bytes the format carries.
+	 */
+	int (*decode)(const struct ih_limits *lim, const struct ih_decode_opts *opts,
+		      const uint8_t *in, size_t len, const struct ih_pixel_dest *dest,
+		      struct ih_image *ret, char reason[IH_REASON_MAX]);
+	/* The library's one-time set-up, done before any sandboxed child; NULL: none. */
+	void (*prepare)(void);
+};
+
+extern const struct ih_decoder ih_decoder_png;
+extern const struct ih_decoder ih_decoder_jpeg;
+extern const struct ih_decoder ih_decoder_gif;
+extern const struct ih_decoder ih_decoder_webp;
+extern const struct ih_decoder ih_decoder_tiff;
+
+/* For the decoders: len bytes for the pixels from dest (NULL: malloc), or NULL. */
+uint8_t *ih_pixels_alloc(const struct ih_pixel_dest *dest, size_t len);
+
+/*
+ * The single memory path of the decoders: every allocation they make for the image goes
+ * through one budget of max_memory_bytes (libpng's allocator, libjpeg's memory-manager
+ * methods, the pixel buffer, the row table).
+ */
+struct ih_budget {
+	size_t used;
+	size_t max;
+};
+
+/* Counts n bytes (plus a block header) against the budget: 0 or -ENOMEM. */
+int ih_budget_charge(struct ih_budget *b, size_t n);
+/* malloc through the budget; NULL when it would go over. */
+void *ih_budget_alloc(struct ih_budget *b, size_t n);
+void ih_budget_free(struct ih_budget *b, void *p);
+
+#endif

@@ -1,0 +1,1 @@
+#include "guest/sandbox/s.h"

@@ -1,0 +1,1 @@
+#include "guest/decode/d.h"
