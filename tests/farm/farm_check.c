@@ -14,7 +14,8 @@
  * and every line is a whole record of a manifest entry; every "ok" record's output is
  * pixel-exact against a native decode (the corpus's .pam, djpeg, or libpng); every hostile
  * input has a "rejected" record, output null; OUTDIR holds only the outputs the records
- * name; the two inputs with one base name have two different outputs.
+ * name; the two inputs with one base name have two different outputs. The PNGs of DIR/gen
+ * get their reference (libpng's decode, as RGBA) written beside them as .pam by gen.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -58,6 +59,36 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 	return ok ? 0 : -1;
 }
 
+/* libpng's own decode of the PNG at path, as RGBA, written beside it as a .pam. */
+static int png_reference(const char *path)
+{
+	png_image img = { .version = PNG_IMAGE_VERSION };
+	char ref[4300];
+	uint8_t *px = NULL;
+	size_t len = strlen(path);
+	FILE *f;
+	int ok;
+
+	if (!png_image_begin_read_from_file(&img, path))
+		return -EIO;
+	img.format = PNG_FORMAT_RGBA;
+	px = malloc(PNG_IMAGE_SIZE(img));
+	ok = px && png_image_finish_read(&img, NULL, px, 0, NULL);
+	snprintf(ref, sizeof(ref), "%.*s.pam", (int)(len - 4), path);
+	f = ok ? fopen(ref, "we") : NULL;
+	ok = f &&
+	     fprintf(f,
+		     "P7\nWIDTH %u\nHEIGHT %u\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n",
+		     img.width, img.height) > 0 &&
+	     fwrite(px, 1, PNG_IMAGE_SIZE(img), f) == PNG_IMAGE_SIZE(img);
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (!px || !ok)
+		png_image_free(&img);
+	free(px);
+	return ok ? 0 : -EIO;
+}
+
 /* Input i of DIR/gen: a JPEG (some progressive) or an RGBA PNG of varying size. */
 static int gen_one(const char *dir, int i, FILE *manifest)
 {
@@ -78,6 +109,8 @@ static int gen_one(const char *dir, int i, FILE *manifest)
 	if (r == 0)
 		r = write_file(path, data, len);
 	free(data);
+	if (r == 0 && i % 2 == 0)
+		r = png_reference(path);
 	if (r == 0)
 		fprintf(manifest, "%s\n", path);
 	return r;
@@ -255,33 +288,14 @@ static int is_hostile(const char *path)
 	return strstr(path, "/corpus/hostile/") != NULL;
 }
 
-/* libpng's own decode of a generated PNG, as RGBA. */
-static int png_native(const char *file, struct e2e_pixmap *ret)
-{
-	png_image img = { .version = PNG_IMAGE_VERSION };
-
-	if (!png_image_begin_read_from_file(&img, file))
-		return -1;
-	img.format = PNG_FORMAT_RGBA;
-	ret->width = img.width;
-	ret->height = img.height;
-	ret->depth = 4;
-	ret->data = malloc(PNG_IMAGE_SIZE(img));
-	if (!ret->data || !png_image_finish_read(&img, NULL, ret->data, 0, NULL)) {
-		png_image_free(&img);
-		return -1;
-	}
-	return 0;
-}
-
+/* The native decode of an input: its .pam beside it for PNG (the corpus's, or libpng's
+ * written by gen), djpeg's output for JPEG. */
 static int native(const struct farm *f, const char *file, struct e2e_pixmap *ret)
 {
 	char ref[4200];
 	size_t len = strlen(file);
 
 	if (!strcmp(file + len - 4, ".png")) {
-		if (!strstr(file, "/corpus/good/"))
-			return png_native(file, ret);
 		snprintf(ref, sizeof(ref), "%.*s.pam", (int)(len - 4), file);
 		return e2e_read_netpbm(ref, ret);
 	}
