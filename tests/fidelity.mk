@@ -30,3 +30,8 @@ BENCHES += $(HOSTOUT)/tests/fidelity/bench_fidelity
 $(HOSTOUT)/tests/fidelity/bench_fidelity: $(patsubst %.c,$(HOSTOUT)/%.o,$(BENCH_FIDELITY_SRCS)) \
 		$(DECODE_OBJS)
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(FIDELITY_LIBS)
+
+# In the VM (x86_64, and arm64 when built): the same samples give the same bytes and records
+# as --isolation=process.
+VM_TESTS += tests/fidelity/vm.test
+tests/fidelity/vm.test: $(HOSTOUT)/tests/fidelity/test_fidelity $(HOSTOUT)/ih-vm

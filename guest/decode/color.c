@@ -540,3 +540,22 @@ int ih_color_apply(struct ih_image *img, uint32_t flags, size_t mem_max,
 	*ret = rep;
 	return 0;
 }
+
+/*
+ * lcms2 stamps every profile it creates (the sRGB target among them) with the time, and
+ * glibc reads /etc/localtime the first time a process asks: a sandboxed child, whose
+ * seccomp filter kills openat(), would die of SIGSYS on its first conversion. Creating one
+ * profile here, in the parent before any child is forked, makes that read once for all.
+ */
+void ih_color_prepare(void)
+{
+	static bool done;
+	cmsHPROFILE h;
+
+	if (done)
+		return;
+	done = true;
+	h = cmsCreate_sRGBProfile();
+	if (h)
+		cmsCloseProfile(h);
+}

@@ -32,4 +32,7 @@ struct ih_color_report {
 int ih_color_apply(struct ih_image *img, uint32_t flags, size_t mem_max,
 		   struct ih_color_report *ret, char reason[IH_REASON_MAX]);
 
+/* lcms2's one-time set-up, done in the parent before any sandboxed child. Idempotent. */
+void ih_color_prepare(void);
+
 #endif

@@ -66,6 +66,7 @@ const char *ih_decode_format(const uint8_t *in, size_t len)
 
 void ih_decoders_prepare(void)
 {
+	ih_color_prepare();
 	for (size_t i = 0; i < N_FORMATS; i++)
 		if (formats[i].decoder->prepare)
 			formats[i].decoder->prepare();

@@ -311,8 +311,10 @@ static int parse_pam_header(const char **p, const char *end, struct e2e_pixmap *
 			m->height = (uint32_t)strtoul(val, NULL, 10);
 		else if (!strcmp(tok, "DEPTH"))
 			m->depth = (uint32_t)strtoul(val, NULL, 10);
-		else if (!strcmp(tok, "MAXVAL") && strcmp(val, "255"))
+		else if (!strcmp(tok, "MAXVAL") && strcmp(val, "255") && strcmp(val, "65535"))
 			return -ENOTSUP;
+		else if (!strcmp(tok, "MAXVAL"))
+			m->bps = strcmp(val, "255") ? 2 : 1;
 	}
 	return -EINVAL;
 }
@@ -324,8 +326,9 @@ static int parse_pnm_header(const char **p, const char *end, struct e2e_pixmap *
 	if (next_token(p, end, w, sizeof(w)) < 0 || next_token(p, end, h, sizeof(h)) < 0 ||
 	    next_token(p, end, maxval, sizeof(maxval)) < 0)
 		return -EINVAL;
-	if (strcmp(maxval, "255"))
+	if (strcmp(maxval, "255") && strcmp(maxval, "65535"))
 		return -ENOTSUP;
+	m->bps = strcmp(maxval, "255") ? 2 : 1;
 	m->width = (uint32_t)strtoul(w, NULL, 10);
 	m->height = (uint32_t)strtoul(h, NULL, 10);
 	m->depth = (uint32_t)depth;
@@ -355,7 +358,7 @@ int e2e_read_netpbm(const char *path, struct e2e_pixmap *ret)
 		r = parse_pnm_header(&p, end, &m, 1);
 	else
 		r = -EINVAL;
-	need = (size_t)m.width * m.height * m.depth;
+	need = (size_t)m.width * m.height * m.depth * m.bps;
 	if (r == 0 && (m.depth < 1 || m.depth > 4 || need == 0 || (size_t)(end - p) < need))
 		r = -EINVAL;
 	if (r == 0) {
@@ -371,29 +374,12 @@ int e2e_read_netpbm(const char *path, struct e2e_pixmap *ret)
 	return r;
 }
 
-/* Sample c of pixel i, with gray widened to RGB and no alpha read as opaque. */
-static uint8_t sample(const struct e2e_pixmap *m, size_t i, uint32_t c)
-{
-	const uint8_t *px = m->data + i * m->depth;
-	uint32_t color = m->depth <= 2 ? 1 : 3;
-
-	if (c < 3)
-		return px[color == 1 ? 0 : c];
-	return m->depth == 2 || m->depth == 4 ? px[color] : 255;
-}
-
 int e2e_same_pixels(const struct e2e_pixmap *a, const struct e2e_pixmap *b)
 {
-	uint32_t ca = a->depth == 2 || a->depth == 4 ? 4 : 3;
-	uint32_t cb = b->depth == 2 || b->depth == 4 ? 4 : 3;
+	size_t n = (size_t)a->width * a->height * a->depth * a->bps;
 
-	if (a->width != b->width || a->height != b->height || ca != cb)
-		return 0;
-	for (size_t i = 0; i < (size_t)a->width * a->height; i++)
-		for (uint32_t c = 0; c < ca; c++)
-			if (sample(a, i, c) != sample(b, i, c))
-				return 0;
-	return 1;
+	return a->width == b->width && a->height == b->height && a->depth == b->depth &&
+	       a->bps == b->bps && !memcmp(a->data, b->data, n);
 }
 
 int e2e_count(const char *haystack, const char *needle)

@@ -49,12 +49,13 @@ int e2e_json_get(const char *record, const char *key, char *buf, size_t len);
 
 /* Netpbm pixels (P5, P6 or P7, maxval 255) as 8-bit samples: depth 1 to 4. */
 struct e2e_pixmap {
-	uint32_t width, height, depth;
+	uint32_t width, height, depth; /* depth: samples a pixel (1-4) */
+	uint32_t bps; /* bytes a sample: 1 (maxval 255) or 2 (maxval 65535) */
 	uint8_t *data;
 };
 /* 0 or -errno. */
 int e2e_read_netpbm(const char *path, struct e2e_pixmap *ret);
-/* 1 when both hold the same pixels once gray is widened to RGB (depth 1->3, 2->4). */
+/* 1 when both hold the same samples: same size, channels and depth (grey stays grey). */
 int e2e_same_pixels(const struct e2e_pixmap *a, const struct e2e_pixmap *b);
 
 /* Occurrences of needle in haystack. */

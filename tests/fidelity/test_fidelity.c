@@ -501,8 +501,60 @@ static void test_png_iccp(void)
 	free(icc);
 }
 
-int main(void)
+static int write_blob(const char *dir, const char *name, const struct blob *b)
 {
+	char path[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wbe");
+	if (!f)
+		return -1;
+	ok = fwrite(b->p, 1, b->len, f) == b->len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* --write DIR: the samples the VM test decodes in the guest (tests/fidelity/vm.test). */
+static int write_samples(const char *dir)
+{
+	static const unsigned reversed[] = { 1, 2, 0 };
+	static const char *const rot270[] = { "-rotate", "270", NULL };
+	uint8_t *px = malloc((size_t)W * H * 8), exif[6 + 32] = "Exif\0\0";
+	struct blob b, c;
+	int r;
+
+	picture_fill(px, W, H, 3, 8);
+	r = jpeg_make(px, W, H, 3, false, &b);
+	r = r ? r : jpegtran(&b, rot270, &c);
+	blob_free(&b);
+	r = r ? r : jpeg_add_marker(&c, 1, exif, 6 + exif_block(exif + 6, true, 6), &b);
+	r = r ? r : write_blob(dir, "orientation-6.jpg", &b);
+	blob_free(&b);
+	blob_free(&c);
+	picture_fill(px, W, H, 4, 16);
+	r = r ? r : png_make(px, W, H, 4, 16, exif + 6, exif_block(exif + 6, false, 7), &b);
+	r = r ? r : write_blob(dir, "rgba16-orientation-7.png", &b);
+	blob_free(&b);
+	picture_fill(px, W, H, 1, 16);
+	r = r ? r : png_make(px, W, H, 1, 16, NULL, 0, &b);
+	r = r ? r : write_blob(dir, "grey16.png", &b);
+	blob_free(&b);
+	r = r ? r : jpeg_with_p3(reversed, &b);
+	r = r ? r : write_blob(dir, "display-p3-segments-reversed.jpg", &b);
+	blob_free(&b);
+	picture_fill(px, W, H, 4, 8);
+	r = r ? r : jpeg_make(px, W, H, 4, true, &b);
+	r = r ? r : write_blob(dir, "ycck-adobe.jpg", &b);
+	blob_free(&b);
+	free(px);
+	return r ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--write"))
+		return write_samples(argv[2]);
 	test_png_orientations(3, 8);
 	test_png_orientations(1, 16);
 	test_png_orientations(4, 16);
