@@ -207,20 +207,6 @@ static enum ih_verdict no_debugfs(const struct ih_doctor *d, char *detail, size_
 	return ih_verdictf(IH_PASS, detail, len, "debugfs not built, not mounted");
 }
 
-static enum ih_verdict not_tainted(const struct ih_doctor *d, char *detail, size_t len)
-{
-	char buf[32];
-	ssize_t n = ih_read_text(d, "/proc/sys/kernel/tainted", buf, sizeof(buf));
-
-	if (n < 0)
-		return ih_verdictf(IH_FAIL, detail, len, "cannot read kernel.tainted (%s)",
-				   ih_errname((int)-n));
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strcmp(buf, "0"))
-		return ih_verdictf(IH_FAIL, detail, len, "kernel.tainted = %s", buf);
-	return ih_verdictf(IH_PASS, detail, len, "kernel.tainted = 0");
-}
-
 /* Seccomp is built (a Seccomp: line in /proc/self/status) and its filter mode usable. */
 static enum ih_verdict seccomp_available(const struct ih_doctor *d, char *detail, size_t len)
 {
@@ -299,6 +285,27 @@ static int read_number(const struct ih_doctor *d, const char *path, unsigned lon
 		return -EINVAL;
 	*ret = v;
 	return 0;
+}
+
+/*
+ * kernel.tainted is 0, but for bit 17 ('T'): every kernel built with structure layout
+ * randomisation (RANDSTRUCT) starts with it set (kernel/panic.c); it records how the kernel
+ * was built, not anything that happened since.
+ */
+#define TAINT_RANDSTRUCT_BIT (1ul << 17)
+
+static enum ih_verdict not_tainted(const struct ih_doctor *d, char *detail, size_t len)
+{
+	unsigned long mask;
+	int r = read_number(d, "/proc/sys/kernel/tainted", &mask);
+
+	if (r < 0)
+		return ih_verdictf(IH_FAIL, detail, len, "cannot read kernel.tainted (%s)",
+				   ih_errname(-r));
+	if (mask & ~TAINT_RANDSTRUCT_BIT)
+		return ih_verdictf(IH_FAIL, detail, len, "kernel.tainted = %lu", mask);
+	return ih_verdictf(IH_PASS, detail, len, "kernel.tainted = %lu%s", mask,
+			   mask ? " (only the RANDSTRUCT build flag)" : "");
 }
 
 /* mmap, stack and vDSO randomisation uses the bits the defconfig asks (the arch maximum). */

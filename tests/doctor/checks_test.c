@@ -348,6 +348,12 @@ static void w_tainted(void)
 	put("proc/sys/kernel/tainted", "4096\n", 0644);
 }
 
+static void w_tainted_beyond_randstruct(void)
+{
+	/* 'T' (RANDSTRUCT build, 1 << 17) plus 'W' (a kernel warning, 1 << 9). */
+	put("proc/sys/kernel/tainted", "131584\n", 0644);
+}
+
 static void w_no_seccomp_line(void)
 {
 	put("proc/self/status", "Name:\tih-doctor\nUid:\t0\t0\t0\t0\n", 0444);
@@ -636,6 +642,8 @@ static const struct weakening weakenings[] = {
 	{ "kallsyms readable", w_kallsyms, "no kallsyms", NULL },
 	{ "/proc/config.gz present", w_config_gz, "no /proc/config.gz", NULL },
 	{ "kernel tainted", w_tainted, "kernel not tainted", NULL },
+	{ "kernel warned, beside the RANDSTRUCT flag", w_tainted_beyond_randstruct,
+	  "kernel not tainted", NULL },
 	{ "kernel without seccomp", w_no_seccomp_line, "seccomp available", NULL },
 	{ "seccomp without filter mode", w_no_seccomp_filter, "seccomp available", NULL },
 	{ "Landlock ABI 5", w_landlock_old, "landlock ABI", NULL },
@@ -737,6 +745,21 @@ static void test_good_tree(void)
 	tap_ok(find(&res, "sysctl kernel.yama.ptrace_scope = 3") &&
 		       find(&res, "sysctl kernel.yama.ptrace_scope = 3")->v == IH_SKIP,
 	       "an if-present sysctl the kernel lacks is a skip, not a pass");
+}
+
+/* A kernel built with RANDSTRUCT is born with taint bit 17; that alone is not a taint. */
+static void test_randstruct_taint(void)
+{
+	static struct results res;
+	const struct result *r;
+
+	fresh_root();
+	put("proc/sys/kernel/tainted", "131072\n", 0644);
+	run(&res);
+	r = find(&res, "kernel not tainted");
+	if (r)
+		tap_diag("tainted 131072 -> %s", r->detail);
+	tap_ok(r && r->v == IH_PASS, "the RANDSTRUCT build flag alone (tainted 131072) passes");
 }
 
 /* A CPU without UMIP (or not an x86 CPU) is a skip: the kernel cannot turn it on there. */
@@ -964,6 +987,7 @@ int main(void)
 {
 	test_good_tree();
 	test_umip_skips();
+	test_randstruct_taint();
 	test_static_init();
 	for (size_t i = 0; i < sizeof(weakenings) / sizeof(weakenings[0]); i++)
 		test_weakening(&weakenings[i]);
