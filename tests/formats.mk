@@ -36,3 +36,6 @@ $(HOSTOUT)/tests/formats/formats_vm_test: $(patsubst %.c,$(HOSTOUT)/%.o, \
 		tests/formats/formats_vm_test.c $(E2E_LIB) tests/corpus/formats.c)
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(CORPUS_LIBS)
 VM_TESTS += $(HOSTOUT)/tests/formats/formats_vm_test
+# The same formats through the arm64 guest, against --isolation=process.
+VM_TESTS += tests/formats/arm64.test
+tests/formats/arm64.test: $(HOSTOUT)/ih-vm $(HOSTOUT)/tests/corpus/gen-corpus

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <tiffio.h>
 
 #include "anim.h"
@@ -560,6 +561,25 @@ static int decode_tiff(const struct ih_limits *lim, const struct ih_decode_opts 
  * TIFF here makes that first call in the parent, before any child is forked; every child
  * inherits glibc's cached answer.
  */
+/*
+ * libdeflate (libtiff's deflate codec) picks its CPU routines on its first decompression,
+ * and on arm64 it reads /proc/self/auxv to do so: the sandboxed child, whose seccomp
+ * filter kills openat(), died of SIGSYS on the first deflate TIFF in the arm64 guest.
+ * Inflating one byte here makes that choice in the parent.
+ */
+static void deflate_prepare(void)
+{
+	static const uint8_t zlib_x[] = { 0x78, 0x9c, 0xab, 0x00, 0x00, 0x00, 0x79, 0x00, 0x79 };
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	uint8_t out[1];
+	size_t n;
+
+	if (!d)
+		return;
+	libdeflate_zlib_decompress(d, zlib_x, sizeof(zlib_x), out, sizeof(out), &n);
+	libdeflate_free_decompressor(d);
+}
+
 static void tiff_prepare(void)
 {
 	static const uint8_t tiny[123] = {
@@ -585,6 +605,7 @@ static void tiff_prepare(void)
 	ih_limits_default(&lim);
 	if (decode_tiff(&lim, &opts, tiny, sizeof(tiny), NULL, &img, reason) == 0)
 		ih_image_free(&img);
+	deflate_prepare();
 }
 
 const struct ih_decoder ih_decoder_tiff = {
