@@ -14,27 +14,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
 #include "corpus/corpus.h"
 #include "corpus/formats.h"
 #include "guest/decode/decode.h"
 #include "guest/sandbox/isolate.h"
 
 #define RUNS 7
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* dest: a reused, faulted-in buffer, or NULL for a fresh malloc'd one per image. */
 static double native_once(const struct ih_limits *lim, const struct ih_pixel_dest *dest,

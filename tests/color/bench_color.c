@@ -10,26 +10,12 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "../bench.h"
 #include "../corpus/corpus.h"
 #include "guest/decode/color.h"
 #include "profiles.h"
 
 #define RUNS 7
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void fail(const char *what, const char *reason)
 {

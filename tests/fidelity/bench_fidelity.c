@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "../bench.h"
 #include "../color/profiles.h"
 #include "../corpus/corpus.h"
 #include "guest/decode/decode.h"
@@ -18,21 +19,6 @@
 #define RUNS 7
 #define W 4000
 #define H 3000
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static double once(const struct blob *in, const struct ih_pixel_dest *dest)
 {
