@@ -1,7 +1,9 @@
 /*
  * make bench: throughput of the built-in vsock backend under the real QEMU, guest->host and
- * host->guest (VSOCK_BENCH_BYTES each, measured by the guest), next to the rate of a pipe
- * between two guest processes and of memcpy in the guest, measured in the same boot.
+ * host->guest (VSOCK_BENCH_ROUNDS rounds of VSOCK_BENCH_BYTES each way, timed by the guest),
+ * next to the rate of a pipe between two guest processes and of memcpy in the guest, timed
+ * in the same rounds; medians. The host end reads into memory it has mapped before the first
+ * round: the figure is the transport's, not the host's first touch of fresh pages.
  */
 #include <errno.h>
 #include <poll.h>
@@ -47,13 +49,16 @@ static int serve(struct vm *vm, int listen_fd)
 
 	if (!buf)
 		return -ENOMEM;
+	memset(buf, 0, VSOCK_BENCH_BYTES);
 	while (poll(p, 2, -1) < 0 && errno == EINTR)
 		;
 	err = p[0].revents ? ih_vsock_accept(vm->vsock, listen_fd, &fd) : -ECONNRESET;
 	err = err ?: read_all(fd, &tag, 1);
-	err = err ?: read_all(fd, buf, VSOCK_BENCH_BYTES);
-	err = err ?: write_all(fd, "A", 1);
-	err = err ?: write_all(fd, buf, VSOCK_BENCH_BYTES);
+	for (unsigned int r = 0; r < VSOCK_BENCH_ROUNDS && !err; r++) {
+		err = read_all(fd, buf, VSOCK_BENCH_BYTES);
+		err = err ?: write_all(fd, "A", 1);
+		err = err ?: write_all(fd, buf, VSOCK_BENCH_BYTES);
+	}
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -86,11 +91,13 @@ int main(void)
 		vm_console_dump(&vm);
 		return 1;
 	}
-	printf("vsock (vhost-user backend, TCG), %u MiB each way, one boot:\n",
-	       VSOCK_BENCH_BYTES >> 20);
+	printf("vsock (vhost-user backend, TCG), medians of %u rounds of %u MiB each way, one "
+	       "boot:\n",
+	       VSOCK_BENCH_ROUNDS, VSOCK_BENCH_BYTES >> 20);
 	printf("  guest->host   %8.1f MiB/s   ratio to in-guest pipe %.3f\n", g2h, g2h / pipe);
 	printf("  host->guest   %8.1f MiB/s   ratio to in-guest pipe %.3f\n", h2g, h2g / pipe);
 	printf("  in-guest pipe %8.1f MiB/s   (baseline)\n", pipe);
-	printf("  in-guest memcpy %6.1f MiB/s   vsock g->h / memcpy %.3f\n", mcpy, g2h / mcpy);
+	printf("  in-guest memcpy %6.1f MiB/s   vsock g->h / memcpy %.3f (goal >= 0.3)\n", mcpy,
+	       g2h / mcpy);
 	return 0;
 }

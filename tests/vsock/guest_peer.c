@@ -179,10 +179,16 @@ static int echo_test(void)
 	return failed ? 1 : 0;
 }
 
-/* MiB/s of moving VSOCK_BENCH_BYTES through a pipe between two processes. */
-static double pipe_rate(void)
+/* MiB/s of n bytes in time t. */
+static double rate(double n, double t)
 {
-	static uint8_t buf[CHUNK];
+	return n / (1 << 20) / t;
+}
+
+/* MiB/s of moving VSOCK_BENCH_BYTES through a pipe between two processes into buf. */
+static double pipe_rate(uint8_t *buf)
+{
+	static uint8_t chunk[CHUNK];
 	int p[2];
 	double t0;
 
@@ -192,14 +198,14 @@ static double pipe_rate(void)
 	if (fork() == 0) {
 		close(p[0]);
 		for (uint32_t n = 0; n < VSOCK_BENCH_BYTES; n += CHUNK)
-			write_all(p[1], buf, CHUNK);
+			write_all(p[1], chunk, CHUNK);
 		_exit(0);
 	}
 	close(p[1]);
-	read_all(p[0], malloc(VSOCK_BENCH_BYTES), VSOCK_BENCH_BYTES);
+	read_all(p[0], buf, VSOCK_BENCH_BYTES);
 	wait(NULL);
 	close(p[0]);
-	return VSOCK_BENCH_BYTES / (1 << 20) / (now_s() - t0);
+	return rate(VSOCK_BENCH_BYTES, now_s() - t0);
 }
 
 static double memcpy_rate(void)
@@ -212,28 +218,55 @@ static double memcpy_rate(void)
 		memcpy(b, a, sizeof(a));
 		__asm__ volatile("" : : "r"(b) : "memory");
 	}
-	return VSOCK_BENCH_BYTES / (1 << 20) / (now_s() - t0);
+	return rate(VSOCK_BENCH_BYTES, now_s() - t0);
+}
+
+static int by_rate(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v)
+{
+	qsort(v, VSOCK_BENCH_ROUNDS, sizeof(v[0]), by_rate);
+	return v[VSOCK_BENCH_ROUNDS / 2];
+}
+
+/* One round: both directions over fd (rates in *g2h and *h2g), then memcpy and a pipe. */
+static int bench_round(int fd, uint8_t *buf, double *g2h, double *h2g, double *pipe, double *mcpy)
+{
+	double t0 = now_s();
+	char ack;
+
+	if (write_all(fd, buf, VSOCK_BENCH_BYTES) < 0 || read_all(fd, &ack, 1) < 0)
+		return -1;
+	*g2h = rate(VSOCK_BENCH_BYTES, now_s() - t0);
+	t0 = now_s();
+	if (read_all(fd, buf, VSOCK_BENCH_BYTES) < 0)
+		return -1;
+	*h2g = rate(VSOCK_BENCH_BYTES, now_s() - t0);
+	*pipe = pipe_rate(buf);
+	*mcpy = memcpy_rate();
+	return 0;
 }
 
 static int bench(void)
 {
-	uint8_t *buf = calloc(1, VSOCK_BENCH_BYTES);
+	double g2h[VSOCK_BENCH_ROUNDS], h2g[VSOCK_BENCH_ROUNDS];
+	double pipe[VSOCK_BENCH_ROUNDS], mcpy[VSOCK_BENCH_ROUNDS];
+	uint8_t *buf = malloc(VSOCK_BENCH_BYTES);
 	int fd = connect_host();
-	double t0, g2h, h2g;
-	char ack;
 
 	if (fd < 0 || !buf || write_all(fd, "B", 1) < 0)
 		return 1;
-	t0 = now_s();
-	if (write_all(fd, buf, VSOCK_BENCH_BYTES) < 0 || read_all(fd, &ack, 1) < 0)
-		return 1;
-	g2h = VSOCK_BENCH_BYTES / (1 << 20) / (now_s() - t0);
-	t0 = now_s();
-	if (read_all(fd, buf, VSOCK_BENCH_BYTES) < 0)
-		return 1;
-	h2g = VSOCK_BENCH_BYTES / (1 << 20) / (now_s() - t0);
-	printf("IH-VSOCK-BENCH g2h=%.1f h2g=%.1f pipe=%.1f memcpy=%.1f\n", g2h, h2g, pipe_rate(),
-	       memcpy_rate());
+	memset(buf, 0x5a, VSOCK_BENCH_BYTES); /* mapped before the first round */
+	for (unsigned int r = 0; r < VSOCK_BENCH_ROUNDS; r++)
+		if (bench_round(fd, buf, &g2h[r], &h2g[r], &pipe[r], &mcpy[r]) < 0)
+			return 1;
+	printf("IH-VSOCK-BENCH g2h=%.1f h2g=%.1f pipe=%.1f memcpy=%.1f\n", median(g2h), median(h2g),
+	       median(pipe), median(mcpy));
 	return 0;
 }
 
