@@ -26,9 +26,9 @@ struct child_io {
 };
 
 /*
- * Blocks in write() on a pipe the doctor has filled: the seccomp allow-list has no read,
- * sleep or wait, but a write to a kept fd is allowed and blocks on a full pipe. It ends when
- * the doctor kills it.
+ * Blocks in write() on a pipe the doctor has filled: the seccomp allow-list has no read of
+ * an fd the child does not keep, no sleep or wait, but a write to a kept fd is allowed and blocks
+ * on a full pipe. It ends when the doctor kills it.
  */
 static int body_block(void *arg, uint32_t layers)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "guest/decode/decode.h"
 #include "isolate.h"
 #include "sandbox.h"
+#include "spare.h"
 
 struct decode_job {
 	const struct ih_limits *lim;
@@ -91,18 +93,18 @@ static void response_fill(const struct ih_image *img, struct ih_response *resp)
 	memcpy(resp->color_note, img->color_note, IH_NOTE_MAX);
 }
 
-/* The child's body: decode, then answer (the header, then any kept profile). Runs under
- * seccomp: write and memory only. */
-static int decode_body(void *arg, uint32_t layers)
+/* Decodes, then answers on out_fd (the header, then any kept profile). Runs in the child
+ * under seccomp: write and memory only. Also what a pre-spawned child runs (spare.h). */
+static int decode_answer(const struct ih_limits *lim, const struct ih_decode_opts *opts,
+			 const uint8_t *input, size_t input_len, const struct ih_pixel_dest *dest,
+			 int out_fd, uint32_t layers)
 {
-	struct decode_job *job = arg;
 	struct ih_response resp = { .layers = layers };
 	struct ih_image img = { 0 };
 	uint8_t hdr[IH_RESP_HDR_LEN];
 	int r;
 
-	r = ih_decode_into(job->lim, job->opts, job->input, job->input_len, &job->dest, &img,
-			   resp.reason);
+	r = ih_decode_into(lim, opts, input, input_len, dest, &img, resp.reason);
 	if (r == 0 && img.icc_len > IH_ICC_MAX_BYTES) {
 		ih_reason_set(resp.reason, "kept ICC profile of %zu bytes is over %u", img.icc_len,
 			      IH_ICC_MAX_BYTES);
@@ -110,14 +112,23 @@ static int decode_body(void *arg, uint32_t layers)
 	}
 	if (r == 0) {
 		response_fill(&img, &resp);
-		resp.frame = job->opts ? job->opts->frame : 0;
+		resp.frame = opts ? opts->frame : 0;
 	} else {
 		resp.status = IH_STATUS_REJECTED;
 	}
 	ih_response_encode(&resp, hdr);
-	if (write_full(job->out_fd, hdr, sizeof(hdr)) < 0)
+	if (write_full(out_fd, hdr, sizeof(hdr)) < 0)
 		return 1;
-	return r == 0 && write_full(job->out_fd, img.icc, img.icc_len) < 0 ? 1 : 0;
+	return r == 0 && write_full(out_fd, img.icc, img.icc_len) < 0 ? 1 : 0;
+}
+
+/* The fresh child's body. */
+static int decode_body(void *arg, uint32_t layers)
+{
+	struct decode_job *job = arg;
+
+	return decode_answer(job->lim, job->opts, job->input, job->input_len, &job->dest,
+			     job->out_fd, layers);
 }
 
 /* Reads exactly len bytes before the deadline: 0, -ETIMEDOUT, -EPIPE (early EOF), -errno. */
@@ -153,8 +164,8 @@ static int read_full(struct child_watch *w, void *buf, size_t len)
 	return 0;
 }
 
-/* Reaps the child, killing it at the deadline. */
-static void child_reap(struct child_watch *w)
+/* Waits for the child to end, killing it at the deadline. */
+static void child_end(struct child_watch *w)
 {
 	struct pollfd pfd = { .fd = w->pidfd, .events = POLLIN };
 	uint64_t now = now_ms();
@@ -169,6 +180,12 @@ static void child_reap(struct child_watch *w)
 		w->timed_out = w->timed_out || r == 0;
 		kill(w->pid, SIGKILL);
 	}
+}
+
+/* Reaps our own child, killing it at the deadline. */
+static void child_reap(struct child_watch *w)
+{
+	child_end(w);
 	while (wait4(w->pid, &w->status, 0, &w->ru) < 0 && errno == EINTR)
 		;
 	close(w->pidfd);
@@ -423,6 +440,468 @@ static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_
 	return 0;
 }
 
+/*
+ * ---- Pre-spawned children (guest/sandbox/spare.h) ----
+ *
+ * When spares are on, every image goes to a spare made by the spawner: the next image's
+ * spare is asked for as soon as this image's spare is taken, so its clone, sandbox setup and
+ * page faults happen while this image decodes. Its pixels are a memfd from the pool below,
+ * mapped here for good (our page tables stay filled: reading the pixels costs no faults) and
+ * cleaned between children as the arena is. A spare made for other limits, or one that died
+ * while waiting, is never used: it is reaped (a dead one is named in the result's note) and
+ * another is made.
+ */
+#define POOL_IDLE_MAX 2 /* clean buffers kept for the next spares; more are unmapped */
+#define SPARE_TRIES 3
+
+struct pool_buf {
+	int fd; /* the memfd; -1: an empty slot */
+	uint8_t *buf; /* our mapping, MADV_DONTFORK: no fork of ours inherits it */
+	size_t cap;
+	size_t dirty; /* bytes from the start that hold the last image's pixels */
+	bool busy; /* a child's, or a caller's pixels */
+};
+
+enum next_state { NEXT_NONE, NEXT_ASKED, NEXT_READY };
+
+static struct {
+	struct ih_spawner spawner; /* pid -1: spares are off */
+	enum next_state state;
+	struct ih_spare_want want; /* what the next spare is made for */
+	struct ih_spare spare; /* NEXT_READY: the next spare, or its refused setup */
+	int buf; /* its pool slot */
+	struct pool_buf *pool; /* grows while callers hold many results */
+	int n_pool;
+	uint64_t last_pixels, last_input; /* what the next spare faults in while waiting */
+	struct ih_spares_stats stats;
+} sp = { .spawner = { .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 } };
+
+static void pool_drop(struct pool_buf *b)
+{
+	munmap(b->buf, b->cap);
+	close(b->fd);
+	*b = (struct pool_buf){ .fd = -1 };
+}
+
+static int pool_make(struct pool_buf *b, size_t cap)
+{
+	int fd = memfd_create("ih-pixels", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)cap) < 0) {
+		close(fd);
+		return -errno;
+	}
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED || madvise(p, cap, MADV_DONTFORK) < 0) {
+		int e = errno;
+
+		if (p != MAP_FAILED)
+			munmap(p, cap);
+		close(fd);
+		return -e;
+	}
+	*b = (struct pool_buf){ .fd = fd, .buf = p, .cap = cap, .busy = true };
+	return 0;
+}
+
+/* A buffer is free again: kept for the next spare, or unmapped if enough are kept. */
+static void pool_release(int i)
+{
+	int idle = 0;
+
+	sp.pool[i].busy = false;
+	for (int k = 0; k < sp.n_pool; k++)
+		idle += sp.pool[k].fd >= 0 && !sp.pool[k].busy;
+	if (idle > POOL_IDLE_MAX || sp.spawner.pid <= 0)
+		pool_drop(&sp.pool[i]);
+}
+
+static int pool_grow(void)
+{
+	struct pool_buf *p = realloc(sp.pool, (size_t)(sp.n_pool + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	sp.pool = p;
+	sp.pool[sp.n_pool] = (struct pool_buf){ .fd = -1 };
+	return sp.n_pool++;
+}
+
+/* A clean pool slot of cap bytes for the next child: its index, or -errno. */
+static int pool_get(size_t cap)
+{
+	int empty = -1;
+
+	for (int i = 0; i < sp.n_pool; i++) {
+		struct pool_buf *b = &sp.pool[i];
+
+		if (b->fd >= 0 && !b->busy && b->cap == cap) {
+			memset(b->buf, 0, b->dirty);
+			b->dirty = 0;
+			b->busy = true;
+			return i;
+		}
+		if (b->fd >= 0 && !b->busy && empty < 0)
+			pool_drop(b); /* made for other limits */
+		if (b->fd < 0 && empty < 0)
+			empty = i;
+	}
+	if (empty < 0)
+		empty = pool_grow();
+	if (empty < 0)
+		return empty;
+	return pool_make(&sp.pool[empty], cap) < 0 ? -ENOMEM : empty;
+}
+
+/* After the reaped child: its pixels (if OK) become the caller's, the rest is discarded. */
+static void pool_take(int i, struct ih_decoded *d)
+{
+	struct pool_buf *b = &sp.pool[i];
+	size_t keep = d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0;
+
+	if (keep < b->cap && madvise(b->buf + keep, b->cap - keep, MADV_REMOVE) < 0) {
+		pool_drop(b); /* cannot clean it: no one gets it again */
+		if (keep) {
+			free(d->icc);
+			d->icc = NULL;
+			response_clear(&d->resp, IH_STATUS_INTERNAL);
+			ih_reason_set(d->resp.reason, "cannot clean the pixel memory");
+		}
+		return;
+	}
+	b->dirty = keep;
+	if (!keep) {
+		pool_release(i);
+		return;
+	}
+	d->pixels = b->buf;
+	d->map_len = keep;
+}
+
+/* The pool slot whose pixels a caller holds at p, or -1. */
+static int pool_lent(const uint8_t *p)
+{
+	for (int i = 0; i < sp.n_pool; i++)
+		if (sp.pool[i].fd >= 0 && sp.pool[i].busy && sp.pool[i].buf == p)
+			return i;
+	return -1;
+}
+
+static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spare_want *ret)
+{
+	uint64_t cap = pixel_cap(lim);
+
+	*ret = (struct ih_spare_want){
+		.lim = *lim,
+		.allow_degraded = flags & IH_REQ_ALLOW_DEGRADED,
+		.pixel_cap = cap,
+		.pixel_touch = sp.last_pixels < cap ? sp.last_pixels : cap,
+		.input_touch =
+			sp.last_input < lim->max_input_bytes ? sp.last_input : lim->max_input_bytes,
+	};
+}
+
+static bool want_same(const struct ih_spare_want *a, const struct ih_spare_want *b)
+{
+	const struct ih_limits *x = &a->lim, *y = &b->lim;
+
+	return a->allow_degraded == b->allow_degraded && a->pixel_cap == b->pixel_cap &&
+	       x->max_input_bytes == y->max_input_bytes && x->max_pixels == y->max_pixels &&
+	       x->max_memory_bytes == y->max_memory_bytes &&
+	       x->max_jpeg_scans == y->max_jpeg_scans &&
+	       x->max_png_chunk_bytes == y->max_png_chunk_bytes &&
+	       x->max_png_chunks == y->max_png_chunks && x->cpu_ms == y->cpu_ms &&
+	       x->wall_ms == y->wall_ms;
+}
+
+/* Asks the spawner for the next spare, unless one is asked for or waiting. 0, -errno. */
+static int next_ask(const struct ih_spare_want *want)
+{
+	int i, r;
+
+	if (sp.state != NEXT_NONE)
+		return 0;
+	i = pool_get((size_t)want->pixel_cap);
+	if (i < 0)
+		return i;
+	r = ih_spawner_ask(&sp.spawner, want, sp.pool[i].fd);
+	if (r < 0) {
+		pool_release(i);
+		return r;
+	}
+	sp.want = *want;
+	sp.buf = i;
+	sp.state = NEXT_ASKED;
+	return 0;
+}
+
+/* Takes the spawner's answer to the pending ask, if any. */
+static int next_collect(void)
+{
+	int r;
+
+	if (sp.state != NEXT_ASKED)
+		return 0;
+	r = ih_spawner_answer(&sp.spawner, &sp.spare);
+	if (r < 0)
+		return r;
+	sp.state = NEXT_READY;
+	return 0;
+}
+
+static int spawner_reap(pid_t pid, int *ret_status, struct rusage *ret_ru)
+{
+	int r = next_collect(); /* its answer comes first */
+
+	return r < 0 ? r : ih_spawner_reap(&sp.spawner, pid, ret_status, ret_ru);
+}
+
+static void spare_close(struct ih_spare *s)
+{
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->in_fd >= 0)
+		close(s->in_fd);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	s->pidfd = s->in_fd = s->out_fd = -1;
+}
+
+/* Kills and reaps the waiting spare, unused; frees its pixels. */
+static int next_discard(int *ret_status)
+{
+	struct ih_spare s = sp.spare;
+	struct rusage ru;
+	int r = 0;
+
+	sp.state = NEXT_NONE;
+	pool_release(sp.buf);
+	if (s.pid <= 0)
+		return 0;
+	kill(s.pid, SIGKILL);
+	spare_close(&s);
+	r = spawner_reap(s.pid, ret_status, &ru);
+	return r;
+}
+
+static bool spare_dead(const struct ih_spare *s)
+{
+	struct pollfd pfd = { .fd = s->pidfd, .events = POLLIN };
+
+	return s->pid > 0 && poll(&pfd, 1, 0) > 0;
+}
+
+static void note_lost(pid_t pid, int status, struct ih_decoded *d)
+{
+	sp.stats.lost++;
+	snprintf(d->note, sizeof(d->note),
+		 "a pre-spawned decoder (pid %d) ended waiting (%s %d): replaced, not used",
+		 (int)pid, WIFSIGNALED(status) ? "signal" : "exit status",
+		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+/* Discards the waiting spare if it died (named in d's note) or was made for other limits. */
+static int next_check(const struct ih_spare_want *want, struct ih_decoded *d)
+{
+	pid_t pid = sp.spare.pid;
+	int status = 0, r;
+
+	if (sp.state != NEXT_READY)
+		return 0;
+	if (spare_dead(&sp.spare)) {
+		r = next_discard(&status);
+		if (r == 0)
+			note_lost(pid, status, d);
+		return r;
+	}
+	return want_same(&sp.want, want) ? 0 : next_discard(&status);
+}
+
+/* A spare made for want, alive, taken out of sp (its pool slot in *ret_buf); or a refused
+ * setup (rep names the step). -errno when the spawner failed. */
+static int spare_take(const struct ih_spare_want *want, struct ih_decoded *d, struct ih_spare *ret,
+		      int *ret_buf)
+{
+	for (int tries = 0; tries < SPARE_TRIES; tries++) {
+		int r = next_collect();
+
+		if (r == 0)
+			r = next_check(want, d);
+		if (r == 0 && sp.state == NEXT_NONE)
+			r = next_ask(want);
+		if (r == 0)
+			r = next_collect();
+		if (r == 0)
+			r = next_check(want, d);
+		if (r < 0)
+			return r;
+		if (sp.state == NEXT_READY) {
+			*ret = sp.spare;
+			*ret_buf = sp.buf;
+			sp.state = NEXT_NONE;
+			return 0;
+		}
+	}
+	return -ECHILD;
+}
+
+/* Writes iov[0..n) to the non-blocking fd before the deadline: 0, -ETIMEDOUT or -errno. */
+static int writev_until(struct child_watch *w, int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		uint64_t now = now_ms();
+		ssize_t k;
+
+		if (now >= w->deadline_ms)
+			return -ETIMEDOUT;
+		k = writev(fd, iov, n);
+		if (k < 0 && errno == EAGAIN) {
+			poll(&pfd, 1, (int)(w->deadline_ms - now));
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		for (; n > 0 && (size_t)k >= iov->iov_len; n--, iov++)
+			k -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Sends the image (header, then bytes) on the spare's pipe before the deadline. A spare that
+ * died meanwhile is left to read_answer and judge_exit, like any child that ended without an
+ * answer; its pipe's SIGPIPE is taken here, not by the caller. */
+static void send_image(struct child_watch *w, int fd, const struct ih_decode_opts *opts,
+		       const uint8_t *input, size_t input_len)
+{
+	struct ih_spare_image img = { .len = input_len };
+	struct iovec iov[2] = { { &img, sizeof(img) }, { (void *)input, input_len } };
+	const struct timespec zero = { 0 };
+	sigset_t pipe_sig, old;
+	int flags = fcntl(fd, F_GETFL), r;
+
+	if (opts)
+		img.opts = *opts;
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return; /* the spare reads an incomplete image and fails */
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
+	r = writev_until(w, fd, iov, 2);
+	if (r == -EPIPE)
+		sigtimedwait(&pipe_sig, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == -ETIMEDOUT)
+		w->timed_out = true;
+}
+
+/* The spare's decode, from the image to the judged outcome; -errno if the spawner failed. */
+static int spare_run(const struct ih_limits *lim, const struct ih_decode_opts *opts,
+		     const uint8_t *input, size_t input_len, struct ih_spare *s, size_t cap,
+		     struct ih_decoded *d)
+{
+	struct child_watch w = { .pid = s->pid, .deadline_ms = now_ms() + lim->wall_ms };
+	int r;
+
+	send_image(&w, s->in_fd, opts, input, input_len);
+	close(s->in_fd);
+	s->in_fd = -1;
+	w.pidfd = s->pidfd;
+	w.out_fd = s->out_fd;
+	read_answer(&w, lim, cap, d);
+	child_end(&w);
+	spare_close(s);
+	r = spawner_reap(w.pid, &w.status, &w.ru);
+	if (r < 0)
+		return r;
+	judge_exit(&w, lim, d);
+	d->resp.layers = s->rep.layers;
+	return 0;
+}
+
+static int spare_decode(const struct ih_limits *lim, uint32_t flags,
+			const struct ih_decode_opts *opts, const uint8_t *input, size_t input_len,
+			struct ih_decoded *d)
+{
+	struct ih_spare_want want;
+	struct ih_spare s;
+	int buf, r;
+
+	want_fill(lim, flags, &want);
+	if (!want.pixel_cap)
+		return -ENOMEM;
+	r = spare_take(&want, d, &s, &buf);
+	if (r < 0)
+		return r;
+	if (s.rep.step != IH_STEP_NONE) {
+		pool_release(buf);
+		if (parent_failure(&s.rep))
+			return -s.rep.err;
+		sandbox_refused(&s.rep, d);
+		return 0;
+	}
+	sp.stats.last_pid = s.pid;
+	next_ask(&want); /* the next image's spare, made while this one decodes */
+	r = spare_run(lim, opts, input, input_len, &s, sp.pool[buf].cap, d);
+	if (r < 0) {
+		pool_release(buf);
+		return r;
+	}
+	pool_take(buf, d);
+	if (d->resp.status == IH_STATUS_OK)
+		sp.last_pixels = page_round(d->resp.pixel_len);
+	sp.last_input = input_len;
+	return 0;
+}
+
+int ih_isolate_spares_start(void)
+{
+	if (sp.spawner.pid > 0)
+		return 0;
+	arena_drop(); /* shared with every child of ours: the spawner must not inherit it */
+	ih_decoders_prepare();
+	return ih_spawner_start(decode_answer, &sp.spawner);
+}
+
+void ih_isolate_spares_stop(void)
+{
+	if (sp.spawner.pid <= 0)
+		return;
+	if (sp.state == NEXT_ASKED && next_collect() < 0) {
+		pool_release(sp.buf);
+		sp.state = NEXT_NONE;
+	}
+	if (sp.state == NEXT_READY) {
+		if (sp.spare.pid > 0)
+			kill(sp.spare.pid, SIGKILL);
+		spare_close(&sp.spare);
+		pool_release(sp.buf);
+	}
+	sp.state = NEXT_NONE;
+	ih_spawner_stop(&sp.spawner); /* it reaps what is left, then exits */
+	for (int i = 0; i < sp.n_pool; i++)
+		if (sp.pool[i].fd >= 0 && !sp.pool[i].busy)
+			pool_drop(&sp.pool[i]);
+}
+
+void ih_isolate_spares_stats(struct ih_spares_stats *ret)
+{
+	*ret = sp.stats;
+	ret->spawner_pid = sp.spawner.pid;
+	ret->waiting_pid = -1;
+	if (sp.spawner.pid > 0 && next_collect() == 0 && sp.state == NEXT_READY)
+		ret->waiting_pid = sp.spare.pid;
+}
+
 int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags,
 		      const struct ih_decode_opts *opts, const uint8_t *input, size_t input_len,
 		      struct ih_decoded *ret)
@@ -438,6 +917,13 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags,
 		d.resp.status = IH_STATUS_REJECTED;
 		ih_reason_set(d.resp.reason, "input of %zu bytes is over the limit of %llu",
 			      input_len, (unsigned long long)lim->max_input_bytes);
+		*ret = d;
+		return 0;
+	}
+	if (sp.spawner.pid > 0) {
+		r = spare_decode(lim, flags, opts, input, input_len, &d);
+		if (r < 0)
+			return r;
 		*ret = d;
 		return 0;
 	}
@@ -457,7 +943,11 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags,
 
 void ih_decoded_free(struct ih_decoded *d)
 {
-	if (d->map_len && d->pixels == arena.buf && arena.lent) {
+	int i = d->map_len ? pool_lent(d->pixels) : -1;
+
+	if (i >= 0) {
+		pool_release(i);
+	} else if (d->map_len && d->pixels == arena.buf && arena.lent) {
 		arena.lent = false;
 		if (madvise(arena.buf, d->map_len, MADV_DOFORK) < 0)
 			arena_drop();

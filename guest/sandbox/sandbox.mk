@@ -3,7 +3,8 @@
 # one decode of guest/decode/ per image. May call guest/decode/; nothing here calls up
 # into guest/init/ or host/.
 DECODE_SRCS += guest/sandbox/landlock.c guest/sandbox/seccomp_filter.c \
-	guest/sandbox/sandbox.c guest/sandbox/isolate.c $(GEN)/seccomp_policy.c
+	guest/sandbox/sandbox.c guest/sandbox/spare.c guest/sandbox/isolate.c \
+	$(GEN)/seccomp_policy.c
 DECODE_LIBS += -lseccomp
 DEB_PKGS += libseccomp-dev
 
@@ -15,7 +16,7 @@ $(GEN)/seccomp_policy.c: guest/sandbox/seccomp.policy guest/sandbox/gen-seccomp.
 # ASan+UBSan.
 DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
 DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
-DECODER_TESTS := test_proto test_escape test_decode test_degraded
+DECODER_TESTS := test_proto test_escape test_decode test_degraded test_spare
 UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
 
 $(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS) \
@@ -27,6 +28,11 @@ $(ASANOUT)/tests/decoder/%: $(ASANOUT)/tests/decoder/%.o $(DECODE_ASAN_OBJS) \
 .SECONDARY: $(DECODE_OBJS) $(DECODE_ASAN_OBJS) \
 	$(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t).o $(ASANOUT)/tests/decoder/$(t).o)
 
+# test_spare also runs the doctor's inspection of a live child on the waiting spare.
+SPARE_TEST_DOCTOR := doctor/inspect.c doctor/util.c
+$(HOSTOUT)/tests/decoder/test_spare: $(patsubst %.c,$(HOSTOUT)/%.o,$(SPARE_TEST_DOCTOR))
+$(ASANOUT)/tests/decoder/test_spare: $(patsubst %.c,$(ASANOUT)/%.o,$(SPARE_TEST_DOCTOR))
+
 # test_degraded also runs the launcher under a simulated kernel without Landlock.
 $(HOSTOUT)/tests/decoder/test_degraded $(ASANOUT)/tests/decoder/test_degraded: | $(HOSTOUT)/ih-vm
 
@@ -35,3 +41,10 @@ BENCHES += $(HOSTOUT)/tests/bench_decode
 $(HOSTOUT)/tests/bench_decode: $(HOSTOUT)/tests/bench_decode.o $(DECODE_OBJS) \
 		$(HOSTOUT)/tests/corpus/corpus.o $(HOSTOUT)/tests/corpus/formats.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS) -lwebpmux
+
+# make bench: a 100-image batch through `ih-vm decode --isolation=process --jobs 2` against
+# native decoding of the same files, with and without pre-spawned children.
+BENCHES += $(HOSTOUT)/tests/bench_batch
+$(HOSTOUT)/tests/bench_batch: $(HOSTOUT)/tests/bench_batch.o $(DECODE_OBJS) \
+		$(HOSTOUT)/tests/corpus/corpus.o | $(HOSTOUT)/ih-vm
+	$(CC) $(LDFLAGS_HOST) -o $@ $(filter %.o,$^) $(DECODE_LIBS)

@@ -53,6 +53,7 @@ struct result {
 	uint64_t end_ms; /* wall clock when it ended, ms since the epoch (records, report) */
 	char reason[MSG_MAX];
 	char hint[MSG_MAX];
+	char note[IH_REASON_MAX]; /* "" or an event beside the outcome (a lost spare child) */
 };
 
 _Static_assert(sizeof(struct result) <= PIPE_BUF, "a result must cross a pipe atomically");
@@ -222,6 +223,8 @@ static void take_outcome(const struct ih_decode_args *o, const char *input,
 {
 	res->status = d->resp.status;
 	res->layers = d->resp.layers;
+	memcpy(res->note, d->note, sizeof(res->note));
+	res->note[sizeof(res->note) - 1] = '\0';
 	switch (d->resp.status) {
 	case IH_STATUS_OK:
 		res->width = d->resp.width;
@@ -388,6 +391,10 @@ static void print_json(FILE *f, const struct ih_decode_args *o, const struct res
 			first = false;
 		}
 	fprintf(f, "]");
+	if (res->note[0]) {
+		fprintf(f, ",\"note\":");
+		json_string(f, res->note);
+	}
 	print_json_picture(f, res);
 	print_json_jail(f, res);
 	fprintf(f, ",\"ms\":%llu,\"end_ms\":%llu,\"output\":", (unsigned long long)res->ms,
@@ -451,6 +458,8 @@ static void print_result(const struct ih_decode_args *o, const struct result *re
 	const char *name = o->inputs[res->index];
 
 	warn_degraded(o, res);
+	if (res->note[0])
+		fprintf(stderr, "ih-vm decode: %s: note: %s\n", name, res->note);
 	if (o->json) {
 		print_json(stdout, o, res);
 		return;

@@ -1,5 +1,6 @@
 /*
- * Decoding through the sandbox (ih_isolate_decode) against the generated corpus:
+ * Decoding through the sandbox (ih_isolate_decode) against the generated corpus, with a
+ * fresh child per image and again with pre-spawned children (ih_isolate_spares_start):
  * every good PNG matches the pixels its generator says a correct decoder produces, every
  * good JPEG matches djpeg's native decode byte for byte, and every hostile file is
  * rejected by the decoder itself (its reason names the attack) with the parent unharmed.
@@ -463,7 +464,7 @@ static void cleanup(const char *dir)
 
 int main(void)
 {
-	char dir[] = "/tmp/ih-decode-XXXXXX";
+	char dir[] = "/tmp/ih-decode-XXXXXX", dir2[] = "/tmp/ih-decode-XXXXXX";
 	struct ih_limits lim;
 
 	ih_limits_default(&lim);
@@ -479,5 +480,19 @@ int main(void)
 	test_held_results(dir, &lim);
 	test_oversized_input(&lim);
 	cleanup(dir);
+	/* The same again on a fresh corpus (the first pass left references beside it). */
+	if (!mkdtemp(dir2) || corpus_generate(dir2) < 0 || ih_isolate_spares_start() < 0) {
+		tap_ok(0, "generate the corpus again and start the spare children's spawner");
+		return tap_done();
+	}
+	tap_diag("the same again, each image in a pre-spawned child (spares on):");
+	test_good(dir2, &lim);
+	test_hostile(dir2, &lim);
+	test_controls(dir2, &lim);
+	test_wall_limit(&lim);
+	test_jpeg_memory(&lim);
+	test_held_results(dir2, &lim);
+	ih_isolate_spares_stop();
+	cleanup(dir2);
 	return tap_done();
 }

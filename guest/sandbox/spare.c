@@ -1,0 +1,380 @@
+/*
+ * Pre-spawned decoder children (guest/sandbox/spare.h): the spawner process, its messages
+ * with the caller (fixed-size structs on two pipes; fds are numbers in the fd table both
+ * share), and the body a spare runs inside its sandbox while it waits for its image.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spare.h"
+
+/* A pipe of this size takes a typical image in one or a few writes. */
+#define INPUT_PIPE_BYTES (1 << 20)
+
+enum { ASK_SPAWN = 1, ASK_REAP = 2 };
+
+struct ask {
+	uint32_t type;
+	pid_t pid; /* ASK_REAP */
+	int memfd; /* ASK_SPAWN */
+	struct ih_spare_want want; /* ASK_SPAWN */
+};
+
+struct spawned {
+	int32_t r; /* 0: a spare waits */
+	struct ih_spare spare;
+};
+
+struct reaped {
+	int32_t r;
+	int status;
+	struct rusage ru;
+};
+
+_Static_assert(sizeof(struct ask) <= PIPE_BUF && sizeof(struct spawned) <= PIPE_BUF &&
+		       sizeof(struct reaped) <= PIPE_BUF,
+	       "a message must cross a pipe in one write");
+
+/* What the spare's body has, inherited from the spawner at the clone. */
+struct spare_job {
+	ih_spare_decode_fn fn;
+	const struct ih_spare_want *want;
+	struct ih_pixel_dest dest; /* shared with the caller */
+	uint8_t *input; /* private, input_cap bytes */
+	size_t input_cap;
+	int in_fd, out_fd;
+};
+
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static size_t page_round(size_t n)
+{
+	return (n + page_size() - 1) / page_size() * page_size();
+}
+
+static int write_msg(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EPROTO;
+}
+
+/* Reads one message; 1 on EOF. A message is written whole (at most PIPE_BUF bytes). */
+static int read_msg(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 1;
+	return n == (ssize_t)len ? 0 : -EPROTO;
+}
+
+/* ---- the spare, inside its sandbox ---- */
+
+/* Writes a zero to every page of p (it holds zeros): the faults are paid now. */
+static void touch(uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += page_size())
+		((volatile uint8_t *)p)[off] = 0;
+}
+
+/* 0 when len bytes were read, 1 on a clean end before the first byte, -1 otherwise. */
+static int read_exact(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 && done == 0 ? 1 : -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int spare_body(void *arg, uint32_t layers)
+{
+	const struct spare_job *job = arg;
+	struct ih_spare_image img;
+	int r;
+
+	touch(job->dest.buf, (size_t)job->want->pixel_touch);
+	touch(job->input, (size_t)job->want->input_touch);
+	r = read_exact(job->in_fd, &img, sizeof(img));
+	if (r == 1)
+		return 0; /* never used: the caller closed the pipe */
+	if (r < 0 || img.len > job->want->lim.max_input_bytes ||
+	    read_exact(job->in_fd, job->input, (size_t)img.len) != 0)
+		return 3;
+	return job->fn(&job->want->lim, &img.opts, job->input, (size_t)img.len, &job->dest,
+		       job->out_fd, layers);
+}
+
+/* ---- the spawner ---- */
+
+static void fds_close(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Maps what the spare inherits: the pixels (shared with the caller) and its input buffer,
+ * which counts in its address space at the rlimits step as an inherited input would. */
+static int spawn_maps(const struct ih_spare_want *want, int memfd, struct spare_job *job)
+{
+	void *p;
+
+	if (want->pixel_cap == 0 || want->pixel_cap > SIZE_MAX / 2 ||
+	    want->lim.max_input_bytes > SIZE_MAX / 2 || want->pixel_touch > want->pixel_cap ||
+	    want->input_touch > want->lim.max_input_bytes)
+		return -EINVAL;
+	job->dest.cap = (size_t)want->pixel_cap;
+	p = mmap(NULL, job->dest.cap, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	job->dest.buf = p;
+	job->input_cap = page_round((size_t)want->lim.max_input_bytes + 1);
+	p = mmap(NULL, job->input_cap, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		munmap(job->dest.buf, job->dest.cap);
+		return -errno;
+	}
+	job->input = p;
+	return 0;
+}
+
+/* The spare's pipes: in[0] and out[1] are its; in[1] and out[0] become the caller's. */
+static int spawn_pipes(int in[2], int out[2])
+{
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		fds_close(in, 2);
+		in[0] = in[1] = -1;
+		return -errno;
+	}
+	fcntl(in[1], F_SETPIPE_SZ, INPUT_PIPE_BYTES); /* a smaller pipe only costs writes */
+	return 0;
+}
+
+static void do_spawn(int ans_fd, const struct ih_spare_want *want, int memfd, ih_spare_decode_fn fn)
+{
+	struct spare_job job = { .fn = fn, .want = want };
+	struct spawned ans = { .spare = { .pid = -1,
+					  .pidfd = -1,
+					  .in_fd = -1,
+					  .out_fd = -1,
+					  .rep = { .step = IH_STEP_SPAWN } } };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, keep[2];
+
+	ans.r = spawn_maps(want, memfd, &job);
+	if (ans.r == 0) {
+		ans.r = spawn_pipes(in, out);
+		if (ans.r < 0)
+			munmap(job.dest.buf, job.dest.cap);
+		if (ans.r < 0)
+			munmap(job.input, job.input_cap);
+	}
+	if (ans.r == 0) {
+		struct ih_sandbox_cfg cfg = {
+			.layers = IH_LAYER_ALL,
+			.allow_degraded = want->allow_degraded,
+			.max_memory_bytes = want->lim.max_memory_bytes,
+			.cpu_ms = want->lim.cpu_ms,
+			.keep_fds = keep,
+			.n_keep_fds = 2,
+		};
+
+		keep[0] = job.in_fd = in[0];
+		keep[1] = job.out_fd = out[1];
+		ans.r = ih_sandbox_spawn(&cfg, spare_body, &job, &ans.spare.pid, &ans.spare.pidfd,
+					 &ans.spare.rep);
+		munmap(job.dest.buf, job.dest.cap);
+		munmap(job.input, job.input_cap);
+	} else {
+		ans.spare.rep.err = -ans.r;
+	}
+	fds_close((int[]){ in[0], out[1] }, 2);
+	if (ans.r == 0) {
+		ans.spare.in_fd = in[1];
+		ans.spare.out_fd = out[0];
+	} else {
+		fds_close((int[]){ in[1], out[0] }, 2);
+	}
+	write_msg(ans_fd, &ans, sizeof(ans));
+}
+
+static void do_reap(int ans_fd, pid_t pid)
+{
+	struct reaped ans = { 0 };
+
+	while (wait4(pid, &ans.status, 0, &ans.ru) < 0) {
+		if (errno != EINTR) {
+			ans.r = -errno;
+			break;
+		}
+	}
+	write_msg(ans_fd, &ans, sizeof(ans));
+}
+
+/* The spawner's life: answer asks in order until the caller closes the asks' pipe, then
+ * reap every spare left (they end when their input pipe closes) and exit. It shares the
+ * caller's fd table: it closes only the fds it made for itself. */
+static __attribute__((noreturn)) void spawner_main(int ask_fd, int ans_fd, pid_t parent,
+						   ih_spare_decode_fn fn)
+{
+	struct ask ask;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	signal(SIGCHLD, SIG_DFL);
+	ih_decoders_prepare();
+	while (read_msg(ask_fd, &ask, sizeof(ask)) == 0) {
+		if (ask.type == ASK_SPAWN)
+			do_spawn(ans_fd, &ask.want, ask.memfd, fn);
+		else if (ask.type == ASK_REAP)
+			do_reap(ans_fd, ask.pid);
+		else
+			break;
+	}
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	_exit(0);
+}
+
+static pid_t clone_files(int *ret_pidfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_FILES | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+int ih_spawner_start(ih_spare_decode_fn fn, struct ih_spawner *ret)
+{
+	pid_t parent = getpid(), pid;
+	int ask[2], ans[2], pidfd = -1;
+
+	if (pipe2(ask, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(ans, O_CLOEXEC) < 0) {
+		fds_close(ask, 2);
+		return -errno;
+	}
+	pid = clone_files(&pidfd);
+	if (pid == 0)
+		spawner_main(ask[0], ans[1], parent, fn);
+	if (pid < 0) {
+		int e = errno;
+
+		fds_close(ask, 2);
+		fds_close(ans, 2);
+		return -e;
+	}
+	/* The table is shared: these ends are closed for the spawner too, which keeps its own
+	 * (ask[0], ans[1]) open. Until the spawner ends, ans[1] stays open, so a read waits on
+	 * the pidfd as well. */
+	*ret = (struct ih_spawner){
+		.pid = pid, .pidfd = pidfd, .ask_fd = ask[1], .ans_fd = ans[0]
+	};
+	return 0;
+}
+
+/* Reads an answer, or -EPIPE once the spawner has ended without one. */
+static int read_answer(const struct ih_spawner *s, void *buf, size_t len)
+{
+	struct pollfd pfd[2] = { { .fd = s->ans_fd, .events = POLLIN },
+				 { .fd = s->pidfd, .events = POLLIN } };
+	int r;
+
+	do
+		r = poll(pfd, 2, -1);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (!(pfd[0].revents & POLLIN))
+		return -EPIPE;
+	r = read_msg(s->ans_fd, buf, len);
+	return r == 1 ? -EPIPE : r;
+}
+
+int ih_spawner_ask(const struct ih_spawner *s, const struct ih_spare_want *want, int memfd)
+{
+	struct ask ask = { .type = ASK_SPAWN, .memfd = memfd, .want = *want };
+
+	return write_msg(s->ask_fd, &ask, sizeof(ask));
+}
+
+int ih_spawner_answer(const struct ih_spawner *s, struct ih_spare *ret)
+{
+	struct spawned ans;
+	int r = read_answer(s, &ans, sizeof(ans));
+
+	if (r < 0)
+		return r;
+	if ((ans.r == 0) != (ans.spare.rep.step == IH_STEP_NONE))
+		return -EPROTO;
+	*ret = ans.spare;
+	return 0;
+}
+
+int ih_spawner_reap(const struct ih_spawner *s, pid_t pid, int *ret_status, struct rusage *ret_ru)
+{
+	struct ask ask = { .type = ASK_REAP, .pid = pid };
+	struct reaped ans;
+	int r;
+
+	r = write_msg(s->ask_fd, &ask, sizeof(ask));
+	if (r == 0)
+		r = read_answer(s, &ans, sizeof(ans));
+	if (r < 0)
+		return r;
+	if (ans.r < 0)
+		return ans.r;
+	*ret_status = ans.status;
+	*ret_ru = ans.ru;
+	return 0;
+}
+
+void ih_spawner_stop(struct ih_spawner *s)
+{
+	close(s->ask_fd); /* its read sees the end */
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(s->ans_fd);
+	close(s->pidfd);
+	*s = (struct ih_spawner){ .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 };
+}
