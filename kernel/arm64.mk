@@ -16,6 +16,7 @@ ifneq ($(HOST_ARCH),arm64)
 DEB_PKGS += gcc-aarch64-linux-gnu gcc-12-plugin-dev-aarch64-linux-gnu libc6-dev:arm64 libpng-dev:arm64 libjpeg62-turbo-dev:arm64 liblcms2-dev:arm64 \
 	libseccomp-dev:arm64 zlib1g-dev:arm64 libgif-dev:arm64 libwebp-dev:arm64 libtiff-dev:arm64 \
 	libdeflate-dev:arm64
+DEB_PKGS += libheif-dev:arm64 libde265-dev:arm64 libavif-dev:arm64
 deps: deps-arm64-multiarch
 endif
 endif

@@ -9,6 +9,7 @@
 #include "color.h"
 #include "decoder.h"
 #include "exif.h"
+#include "isobmff.h"
 #include "orient.h"
 
 /* A signature: every non-empty part must match the input at its offset. */
@@ -35,6 +36,12 @@ static const struct ih_format formats[] = {
 	{ &ih_decoder_tiff, { { 0, 4, "MM\0+" } } },
 };
 
+/* ISO-BMFF files (ftyp first) are told apart by their brands (guest/decode/isobmff.h). */
+static const struct ih_decoder *const bmff_decoders[] = {
+	[IH_BMFF_HEIF] = &ih_decoder_heif,
+	[IH_BMFF_AVIF] = &ih_decoder_avif,
+};
+
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
 static int format_matches(const struct ih_format *f, const uint8_t *in, size_t len)
@@ -54,7 +61,7 @@ static const struct ih_decoder *decoder_for(const uint8_t *in, size_t len)
 	for (size_t i = 0; i < N_FORMATS; i++)
 		if (format_matches(&formats[i], in, len))
 			return formats[i].decoder;
-	return NULL;
+	return bmff_decoders[ih_bmff_kind(in, len)];
 }
 
 const char *ih_decode_format(const uint8_t *in, size_t len)
@@ -70,6 +77,9 @@ void ih_decoders_prepare(void)
 	for (size_t i = 0; i < N_FORMATS; i++)
 		if (formats[i].decoder->prepare)
 			formats[i].decoder->prepare();
+	for (size_t i = 0; i < sizeof(bmff_decoders) / sizeof(bmff_decoders[0]); i++)
+		if (bmff_decoders[i] && bmff_decoders[i]->prepare)
+			bmff_decoders[i]->prepare();
 }
 
 /* Memory the steps after the decoder may spend: the limit less the pixels themselves. */
@@ -78,16 +88,20 @@ static size_t steps_memory(const struct ih_limits *lim, const struct ih_image *i
 	return lim->max_memory_bytes > img->len ? (size_t)(lim->max_memory_bytes - img->len) : 0;
 }
 
-/* Reads the EXIF orientation and, unless --orient=keep, turns the pixels to it. */
+/* Reads the orientation (the container's, else the EXIF tag's) and, unless --orient=keep,
+ * turns the pixels to it. A decoder that turned them itself has said so in orient_state. */
 static int orient_step(const struct ih_limits *lim, const struct ih_decode_opts *opts,
 		       struct ih_image *img, char reason[IH_REASON_MAX])
 {
 	uint32_t o = 0;
 
-	img->orient_state = IH_ORIENT_NONE;
-	if (!img->exif)
+	if (img->orient_state != IH_ORIENT_NONE)
 		return 0;
-	if (ih_exif_orientation(img->exif, img->exif_len, &o, img->orient_note) < 0) {
+	if (img->orient_container) {
+		o = img->orientation;
+	} else if (!img->exif) {
+		return 0;
+	} else if (ih_exif_orientation(img->exif, img->exif_len, &o, img->orient_note) < 0) {
 		img->orient_state = IH_ORIENT_IGNORED;
 		return 0;
 	}
@@ -166,7 +180,7 @@ int ih_decode_into(const struct ih_limits *lim, const struct ih_decode_opts *opt
 	if (!decoder) {
 		ih_reason_set(
 			reason,
-			"unknown format (not PNG, JPEG, GIF, WebP or TIFF by its magic bytes)");
+			"unknown format (not PNG, JPEG, GIF, WebP, TIFF, HEIF or AVIF by its magic bytes)");
 		return -EINVAL;
 	}
 	if (!opts)

@@ -35,6 +35,10 @@ struct ih_image {
 	size_t exif_len;
 	uint8_t *icc;
 	size_t icc_len;
+	/* The container says the orientation (HEIF/AVIF irot and imir, as the EXIF value that
+	 * names the same turn, in orientation): the orientation step applies that, never an
+	 * EXIF tag. A decoder that applied it itself sets orient_state instead. */
+	bool orient_container;
 	/* What the common steps after the decoder did (decode.c): as in struct ih_response. */
 	uint32_t orientation;
 	uint32_t orient_state;

@@ -9,6 +9,12 @@ DECODE_SRCS += guest/decode/proto.c guest/decode/decode.c guest/decode/common.c 
 	guest/decode/png.c guest/decode/jpeg.c guest/decode/gif.c guest/decode/webp.c \
 	guest/decode/tiff.c guest/decode/tiff_scan.c guest/decode/anim.c $(GEN)/limits_default.c \
 	guest/decode/jpeg_meta.c guest/decode/exif.c guest/decode/orient.c guest/decode/color.c
+# HEIF and AVIF: shared libraries only in Debian (the guest init links them dynamically);
+# libde265 directly too, for the single-threaded HEVC plugin (hevc_plugin.c).
+DECODE_SRCS += guest/decode/isobmff.c guest/decode/heif.c guest/decode/hevc_plugin.c \
+	guest/decode/avif.c guest/decode/avif_warmup.c
+DECODE_LIBS += -lheif -lde265 -lavif
+DEB_PKGS += libheif-dev libde265-dev libavif-dev libheif-examples libavif-bin
 # Static link order: libtiff needs libjpeg, libdeflate and zlib after it. libtiff's codecs
 # for the compressions limits.conf refuses (LERC, ZSTD, LZMA, JBIG, WebP) are replaced in
 # tiff.c, so neither they nor their libraries (liblerc is C++) are linked.

@@ -24,6 +24,12 @@ struct ih_format_limits {
 	uint64_t webp_max_chunk_bytes; /* one WebP metadata chunk */
 	uint64_t webp_max_side; /* WebP canvas width and height */
 	uint64_t max_icc_bytes; /* one ICC profile, copied out or kept (guest/decode/color.c) */
+	uint64_t bmff_max_boxes; /* boxes in one HEIF/AVIF file */
+	uint64_t bmff_max_depth; /* box nesting */
+	uint64_t bmff_max_items; /* items (iinf entries) */
+	uint64_t bmff_max_refs; /* item references (iref) */
+	uint64_t bmff_max_ref_depth; /* derived images of derived images */
+	uint64_t bmff_max_tiles; /* images a grid or overlay is made of */
 	uint16_t tiff_compressions[IH_TIFF_MAX_COMPRESSIONS]; /* COMPRESSION_* allowed */
 };
 

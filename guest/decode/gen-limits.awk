@@ -10,6 +10,11 @@ BEGIN {
 	nfixed = split("max_frames max_anim_pixels max_meta_bytes gif_max_lzw_bytes " \
 		       "gif_max_extensions tiff_max_ifds tiff_max_strips tiff_max_strip_bytes " \
 		       "webp_max_chunks webp_max_chunk_bytes webp_max_side max_icc_bytes", fixed, " ")
+	# HEIF and AVIF (ISO-BMFF, guest/decode/isobmff.c)
+	nbmff = split("bmff_max_boxes bmff_max_depth bmff_max_items bmff_max_refs " \
+		      "bmff_max_ref_depth bmff_max_tiles", bmff, " ")
+	for (i = 1; i <= nbmff; i++)
+		fixed[++nfixed] = bmff[i]
 	for (i in fixed)
 		isfixed[fixed[i]] = 1
 	# libtiff's COMPRESSION_* codes of the names tiff_compressions may list.
