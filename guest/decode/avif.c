@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +21,39 @@
 #include "avif_warmup.h"
 #include "isobmff.h"
 
+/*
+ * dav1d reports what is wrong with a stream with fprintf(stderr), which the sandboxed
+ * child may not write to (its filter kills the write): while libavif decodes, stderr is a
+ * stream in memory, and its first line goes into the reason.
+ */
+struct avif_log {
+	FILE *saved, *mem;
+	char text[96];
+};
+
+static void avif_log_start(struct avif_log *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->mem = fmemopen(l->text, sizeof(l->text) - 1, "w");
+	if (l->mem) {
+		setvbuf(l->mem, NULL, _IONBF, 0);
+		l->saved = stderr;
+		stderr = l->mem;
+	}
+}
+
+static void avif_log_end(struct avif_log *l)
+{
+	if (!l->mem)
+		return;
+	stderr = l->saved;
+	fclose(l->mem);
+	l->text[strcspn(l->text, "\n")] = '\0';
+}
+
 static int avif_fail(avifResult res, const char *what, char *reason)
 {
-	ih_reason_set(reason, "invalid AVIF: %s: %s (libavif)", what, avifResultToString(res));
+	ih_reason_set(reason, "invalid AVIF (libavif): %s: %s", what, avifResultToString(res));
 	return res == AVIF_RESULT_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
 }
 
@@ -76,11 +107,21 @@ static void avif_swap16(uint8_t *p, size_t n)
 	}
 }
 
+/* A monochrome (4:0:0) image converted as RGB: each pixel's R (= G = B) kept, and alpha. */
+static void avif_grey(uint8_t *p, size_t pixels, uint32_t ch, uint32_t bytes)
+{
+	for (size_t i = 0; i < pixels; i++) {
+		memmove(p + i * (ch - 2) * bytes, p + i * ch * bytes, bytes);
+		if (ch == 4)
+			memmove(p + (i * 2 + 1) * bytes, p + (i * 4 + 3) * bytes, bytes);
+	}
+}
+
 static int avif_pixels(avifDecoder *d, struct ih_budget *b, const struct ih_pixel_dest *dest,
 		       struct ih_image *img, char *reason)
 {
 	const avifImage *im = d->image;
-	bool alpha = im->alphaPlane != NULL;
+	bool alpha = im->alphaPlane != NULL, grey = im->yuvFormat == AVIF_PIXEL_FORMAT_YUV400;
 	uint32_t ch = alpha ? 4 : 3, bytes = im->depth > 8 ? 2 : 1;
 	size_t row = (size_t)im->width * ch * bytes, n = row * im->height;
 	avifRGBImage rgb;
@@ -105,10 +146,16 @@ static int avif_pixels(avifDecoder *d, struct ih_budget *b, const struct ih_pixe
 	}
 	if (bytes == 2)
 		avif_swap16(out, n);
+	if (grey) {
+		avif_grey(out, (size_t)im->width * im->height, ch, bytes);
+		n = n / ch * (ch - 2);
+		ch -= 2;
+	}
 	*img = (struct ih_image){ .width = im->width, .height = im->height, .channels = ch,
 				  .depth = bytes * 8, .pixels = out, .len = n, .owned = !dest,
 				  .src_depth = im->depth,
-				  .src_model = alpha ? IH_MODEL_RGBA : IH_MODEL_RGB };
+				  .src_model = grey ? (alpha ? IH_MODEL_GREY_ALPHA : IH_MODEL_GREY)
+						    : (alpha ? IH_MODEL_RGBA : IH_MODEL_RGB) };
 	return 0;
 }
 
@@ -138,6 +185,7 @@ static int avif_run(avifDecoder *d, const struct ih_limits *lim,
 		    const struct ih_pixel_dest *dest, struct ih_image *img, char *reason)
 {
 	avifResult res = avifDecoderParse(d);
+	struct avif_log log;
 	int r;
 
 	if (res != AVIF_RESULT_OK)
@@ -147,9 +195,16 @@ static int avif_run(avifDecoder *d, const struct ih_limits *lim,
 		r = avif_charge(lim, b, d->image->width, d->image->height, reason);
 	if (r < 0)
 		return r;
+	avif_log_start(&log);
 	res = avifDecoderNthImage(d, opts->frame);
-	if (res != AVIF_RESULT_OK)
-		return avif_fail(res, "image", reason);
+	avif_log_end(&log);
+	if (res != AVIF_RESULT_OK) {
+		r = avif_fail(res, "image", reason);
+		if (log.text[0])
+			ih_reason_set(reason, "invalid AVIF (libavif): %s: dav1d: %s",
+				      avifResultToString(res), log.text);
+		return r;
+	}
 	r = avif_charge(lim, b, d->image->width, d->image->height, reason);
 	if (r == 0 && (d->image->depth < 8 || d->image->depth > 16)) {
 		ih_reason_set(reason, "unsupported AVIF: %u bits per sample", d->image->depth);
@@ -196,9 +251,14 @@ static int decode_avif(const struct ih_limits *lim, const struct ih_decode_opts 
  * child: it would make system calls (futex) that the child's filter kills. */
 static void avif_prepare(void)
 {
-	avifDecoder *d = avifDecoderCreate();
+	static bool done;
+	avifDecoder *d;
 	avifRGBImage rgb;
 
+	if (done)
+		return;
+	done = true;
+	d = avifDecoderCreate();
 	if (!d)
 		return;
 	d->maxThreads = 1;

@@ -25,15 +25,21 @@
 /* libheif's largest image side: ours (pixels) cannot need more than this. */
 #define HEIF_MAX_SIDE 65535
 
+/* libheif's set-up (its built-in plugins, ours registered over them): once, in the parent. */
 static void heif_prepare(void)
 {
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
 	heif_init(NULL);
 	ih_hevc_plugin_register();
 }
 
 static int heif_fail(struct heif_error e, const char *what, char *reason)
 {
-	ih_reason_set(reason, "invalid HEIF: %s: %s (libheif)", what, e.message ? e.message : "");
+	ih_reason_set(reason, "invalid HEIF (libheif): %s: %s", what, e.message ? e.message : "");
 	return e.code == heif_error_Memory_allocation_error ? -ENOMEM : -EINVAL;
 }
 
