@@ -39,7 +39,12 @@ static void heif_prepare(void)
 
 static int heif_fail(struct heif_error e, const char *what, char *reason)
 {
-	ih_reason_set(reason, "invalid HEIF (libheif): %s: %s", what, e.message ? e.message : "");
+	const char *m = e.message ? e.message : "";
+
+	/* libheif puts its own words first: the decoder plugin's are what matter */
+	if (e.code == heif_error_Decoder_plugin_error && strrchr(m, ':'))
+		m = strrchr(m, ':') + 1 + (strrchr(m, ':')[1] == ' ');
+	ih_reason_set(reason, "invalid HEIF (libheif): %s: %s", what, m);
 	return e.code == heif_error_Memory_allocation_error ? -ENOMEM : -EINVAL;
 }
 

@@ -166,7 +166,7 @@ static struct heif_error check_nal(const struct hevc_decoder *d, const uint8_t *
 		return plugin_error(heif_suberror_End_of_data, "truncated HEVC SPS");
 	if (w == 0 || h == 0 || w > UINT32_MAX || h > UINT32_MAX || w * h > d->max_pixels)
 		return plugin_error(heif_suberror_Security_limit_exceeded,
-				    "HEVC picture size (SPS) over the pixel limit");
+				    "SPS picture size over the pixel limit");
 	return heif_ok;
 }
 

@@ -424,12 +424,13 @@ static int associate(struct table *t, struct item *it, uint32_t primary, uint32_
 static int read_ipma(const struct walk *w, struct table *t, uint32_t primary,
 		     struct ih_bmff_info *info)
 {
-	const uint8_t *p = w->ipma.p, *end = p + w->ipma.len;
+	const uint8_t *p = w->ipma.p, *end;
 	size_t id_len, idx_len;
 	uint32_t entries;
 
 	if (!p || w->ipma.len < 8)
 		return malformed(w->reason, "no ipma box");
+	end = p + w->ipma.len;
 	id_len = p[0] < 1 ? 2 : 4;
 	idx_len = p[3] & 1 ? 2 : 1;
 	entries = be32(p + 4);

@@ -387,7 +387,8 @@ static void check_transforms(void)
 
 /* A hostile file: rejected by the library and by the sandboxed child, the reason holding
  * word. */
-static void check_hostile(const char *name, const struct blob *in, const char *word)
+static void check_hostile_under(const char *name, const struct blob *in, const char *word,
+				uint64_t max_pixels)
 {
 	struct ih_image img = { 0 };
 	struct ih_limits lim;
@@ -396,6 +397,8 @@ static void check_hostile(const char *name, const struct blob *in, const char *w
 	int r;
 
 	ih_limits_default(&lim);
+	if (max_pixels)
+		lim.max_pixels = max_pixels;
 	r = ih_decode(&lim, NULL, in->p, in->len, &img, reason);
 	tap_ok(r < 0 && strcasestr(reason, word), "%s: rejected for '%s' by the library: %s",
 	       name, word, reason);
@@ -405,6 +408,40 @@ static void check_hostile(const char *name, const struct blob *in, const char *w
 	tap_ok(r == 0 && d.resp.status == IH_STATUS_REJECTED && strcasestr(d.resp.reason, word),
 	       "%s: rejected for '%s' in the sandbox: %s", name, word, d.resp.reason);
 	ih_decoded_free(&d);
+}
+
+static void check_hostile(const char *name, const struct blob *in, const char *word)
+{
+	check_hostile_under(name, in, word, 0);
+}
+
+/* The HEVC stream's own picture size (its SPS) is checked too, not only the ispe the
+ * container claims: a 96 x 64 HEIC whose ispe says 8 x 8, under a limit of 1000 pixels. */
+static void check_sps(const struct blob *heic)
+{
+	struct blob m = { malloc(heic->len), heic->len };
+
+	if (!m.p)
+		return;
+	memcpy(m.p, heic->p, heic->len);
+	bmff_set_ispe(m.p, m.len, 8, 8);
+	check_hostile_under("heic-ispe-8x8-over-a-96x64-hevc-stream", &m, "SPS", 1000);
+	{ /* control: under a limit the stream fits, the SPS check lets it through */
+		struct ih_limits lim;
+		struct ih_image img = { 0 };
+		char reason[IH_REASON_MAX] = "";
+		int r;
+
+		ih_limits_default(&lim);
+		lim.max_pixels = 96 * 64;
+		r = ih_decode(&lim, NULL, m.p, m.len, &img, reason);
+		tap_ok(r == 0 || !strstr(reason, "SPS"),
+		       "control: the same file under a 6144-pixel limit passes the SPS check (%s)",
+		       r ? reason : "decodes");
+		if (r == 0)
+			ih_image_free(&img);
+	}
+	free(m.p);
 }
 
 /* Hostile variants of a good file, each changed in one place. */
@@ -442,6 +479,7 @@ static void check_mutants(void)
 		check_hostile(name, &m, k ? "(libavif)" : "(libheif)");
 		free(m.p);
 	}
+	check_sps(&heic);
 	free(heic.p);
 	free(avif.p);
 }
