@@ -1,10 +1,10 @@
 /*
  * AVIF through libavif with dav1d: the primary image (grids composed by libavif) or the
  * first frame of a sequence (avis) and the frame count, alpha, 8-bit or 10/12-bit (given
- * as 16-bit by libavif's own scaling, as avifdec writes it), the ICC profile. The boxes are walked and judged first (guest/decode/isobmff.h); libavif then
- * decodes single-threaded (maxThreads 1: dav1d starts no thread) under our size and frame
- * limits. libavif has no allocator hook: what it and dav1d will hold is charged to the
- * budget first, and the sandbox's memory rlimit backs that.
+ * as 16-bit by libavif's own scaling, as avifdec writes it), the ICC profile. The boxes are walked
+ * and judged first (guest/decode/isobmff.h); libavif then decodes single-threaded (maxThreads 1:
+ * dav1d starts no thread) under our size and frame limits. libavif has no allocator hook: what it
+ * and dav1d will hold is charged to the budget first, and the sandbox's memory rlimit backs that.
  *
  * Orientation: libavif leaves irot and imir to its caller; their turn (as the EXIF
  * orientation that names it) goes to the orientation step like an EXIF tag's would.
@@ -151,8 +151,13 @@ static int avif_pixels(avifDecoder *d, struct ih_budget *b, const struct ih_pixe
 		n = n / ch * (ch - 2);
 		ch -= 2;
 	}
-	*img = (struct ih_image){ .width = im->width, .height = im->height, .channels = ch,
-				  .depth = bytes * 8, .pixels = out, .len = n, .owned = !dest,
+	*img = (struct ih_image){ .width = im->width,
+				  .height = im->height,
+				  .channels = ch,
+				  .depth = bytes * 8,
+				  .pixels = out,
+				  .len = n,
+				  .owned = !dest,
 				  .src_depth = im->depth,
 				  .src_model = grey ? (alpha ? IH_MODEL_GREY_ALPHA : IH_MODEL_GREY)
 						    : (alpha ? IH_MODEL_RGBA : IH_MODEL_RGB) };
@@ -180,9 +185,9 @@ static void avif_orient(const struct ih_bmff_info *info, struct ih_image *img)
 		ih_note_set(img->orient_note, "AVIF irot/imir (as EXIF %u)", info->orientation);
 }
 
-static int avif_run(avifDecoder *d, const struct ih_limits *lim,
-		    const struct ih_decode_opts *opts, struct ih_budget *b,
-		    const struct ih_pixel_dest *dest, struct ih_image *img, char *reason)
+static int avif_run(avifDecoder *d, const struct ih_limits *lim, const struct ih_decode_opts *opts,
+		    struct ih_budget *b, const struct ih_pixel_dest *dest, struct ih_image *img,
+		    char *reason)
 {
 	avifResult res = avifDecoderParse(d);
 	struct avif_log log;

@@ -110,8 +110,14 @@ static int heif_pixels(struct heif_image *him, int bits, bool alpha, struct ih_b
 		return -ENOMEM;
 	}
 	heif_copy(src, stride, out, row, h, bits);
-	*img = (struct ih_image){ .width = w, .height = h, .channels = ch, .depth = bytes * 8,
-				  .pixels = out, .len = n, .owned = !dest, .frames = 1,
+	*img = (struct ih_image){ .width = w,
+				  .height = h,
+				  .channels = ch,
+				  .depth = bytes * 8,
+				  .pixels = out,
+				  .len = n,
+				  .owned = !dest,
+				  .frames = 1,
 				  .src_depth = (uint32_t)bits,
 				  .src_model = alpha ? IH_MODEL_RGBA : IH_MODEL_RGB };
 	return 0;
@@ -188,10 +194,10 @@ static int heif_primary(struct heif_context *ctx, const struct ih_limits *lim,
 	if (r == 0 && !(o = heif_options(opts->flags)))
 		r = -ENOMEM;
 	if (r == 0) {
-		int chroma = bits > 8 ? (alpha ? heif_chroma_interleaved_RRGGBBAA_BE :
-						 heif_chroma_interleaved_RRGGBB_BE) :
-					(alpha ? heif_chroma_interleaved_RGBA :
-						 heif_chroma_interleaved_RGB);
+		int chroma = bits > 8 ? (alpha ? heif_chroma_interleaved_RRGGBBAA_BE
+					       : heif_chroma_interleaved_RRGGBB_BE)
+				      : (alpha ? heif_chroma_interleaved_RGBA
+					       : heif_chroma_interleaved_RGB);
 
 		e = heif_decode_image(h, &him, heif_colorspace_RGB, (enum heif_chroma)chroma, o);
 		r = e.code == heif_error_Ok ? 0 : heif_fail(e, "primary image", reason);

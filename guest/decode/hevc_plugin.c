@@ -192,14 +192,15 @@ static struct heif_error hevc_push(void *dec, const void *data, size_t size)
 		if (e.code != heif_error_Ok)
 			return e;
 		if (de265_push_NAL(d->ctx, p + pos, (int)n, 0, NULL) != DE265_OK)
-			return plugin_error(heif_suberror_Unspecified, "libde265 refused a NAL unit");
+			return plugin_error(heif_suberror_Unspecified,
+					    "libde265 refused a NAL unit");
 		pos += n;
 	}
 	return heif_ok;
 }
 
-static struct heif_error copy_plane(const struct de265_image *pic, struct heif_image *img,
-				    int c, int bpp)
+static struct heif_error copy_plane(const struct de265_image *pic, struct heif_image *img, int c,
+				    int bpp)
 {
 	static const enum heif_channel plane[3] = { heif_channel_Y, heif_channel_Cb,
 						    heif_channel_Cr };

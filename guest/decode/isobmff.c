@@ -169,8 +169,8 @@ static void keep_item_box(struct walk *w, const struct box *b)
 /* Where a container's children start in its payload, or -1 for a box without any. */
 static long children_at(const struct box *b)
 {
-	static const char *const plain[] = { "iprp", "ipco", "dinf", "moov", "trak", "mdia",
-					     "minf", "stbl", "edts", "grpl" };
+	static const char *const plain[] = { "iprp", "ipco", "dinf", "moov", "trak",
+					     "mdia", "minf", "stbl", "edts", "grpl" };
 
 	if (is(b->type, "meta"))
 		return 4; /* a FullBox */
@@ -206,8 +206,8 @@ static int walk_one(struct walk *w, const struct box *b, unsigned depth, const c
 			      b->body.len);
 		return -EINVAL;
 	}
-	return walk_boxes(w, (struct slice){ b->body.p + at, b->body.len - (size_t)at },
-			  depth + 1, b->type);
+	return walk_boxes(w, (struct slice){ b->body.p + at, b->body.len - (size_t)at }, depth + 1,
+			  b->type);
 }
 
 static int walk_boxes(struct walk *w, struct slice s, unsigned depth, const char *parent)
@@ -226,8 +226,9 @@ static int walk_boxes(struct walk *w, struct slice s, unsigned depth, const char
 		if (r < 0)
 			return r;
 		if (++w->boxes > ih_format_limits.bmff_max_boxes) {
-			ih_reason_set(w->reason, "ISO-BMFF file of more than %llu boxes "
-						 "(bmff_max_boxes)",
+			ih_reason_set(w->reason,
+				      "ISO-BMFF file of more than %llu boxes "
+				      "(bmff_max_boxes)",
 				      (unsigned long long)ih_format_limits.bmff_max_boxes);
 			return -E2BIG;
 		}
@@ -330,7 +331,8 @@ static int read_prop(const struct box *b, struct prop *pr, const struct ih_limit
 		pr->a = be32(p + 4);
 		pr->b = be32(p + 8);
 		if ((uint64_t)pr->a * pr->b > lim->max_pixels) {
-			ih_reason_set(reason, "image of %u x %u pixels (ispe) is over the limit of %llu",
+			ih_reason_set(reason,
+				      "image of %u x %u pixels (ispe) is over the limit of %llu",
 				      pr->a, pr->b, (unsigned long long)lim->max_pixels);
 			return -E2BIG;
 		}
@@ -507,8 +509,9 @@ static int read_refs(struct walk *w, struct ih_budget *bud, struct table *t)
 	id_len = w->iref.p[0] == 0 ? 2 : 4;
 	n = ref_entries(w, id_len);
 	if (n > ih_format_limits.bmff_max_refs) {
-		ih_reason_set(w->reason, "ISO-BMFF file of %llu item references, over %llu "
-					 "(bmff_max_refs)",
+		ih_reason_set(w->reason,
+			      "ISO-BMFF file of %llu item references, over %llu "
+			      "(bmff_max_refs)",
 			      (unsigned long long)n,
 			      (unsigned long long)ih_format_limits.bmff_max_refs);
 		return -E2BIG;
@@ -547,8 +550,8 @@ static int check_type(const struct item *it, enum ih_bmff_kind k, char *reason)
 }
 
 /* Item it and the images it is derived from (dimg), depth levels below the primary. */
-static int check_image(struct table *t, const struct item *it, enum ih_bmff_kind k,
-		       unsigned depth, bool tile, char *reason)
+static int check_image(struct table *t, const struct item *it, enum ih_bmff_kind k, unsigned depth,
+		       bool tile, char *reason)
 {
 	bool derived = false;
 	int r = check_type(it, k, reason);
@@ -557,8 +560,9 @@ static int check_image(struct table *t, const struct item *it, enum ih_bmff_kind
 		return r;
 	if (depth > ih_format_limits.bmff_max_ref_depth ||
 	    ++t->visits > ih_format_limits.bmff_max_refs) {
-		ih_reason_set(reason, "derived images nest deeper than %llu (bmff_max_ref_depth): "
-				      "a reference cycle?",
+		ih_reason_set(reason,
+			      "derived images nest deeper than %llu (bmff_max_ref_depth): "
+			      "a reference cycle?",
 			      (unsigned long long)ih_format_limits.bmff_max_ref_depth);
 		return -E2BIG;
 	}
@@ -656,9 +660,8 @@ static int judge_items(struct walk *w, enum ih_bmff_kind k, const struct ih_limi
 	return r;
 }
 
-int ih_bmff_scan(const uint8_t *in, size_t len, enum ih_bmff_kind k,
-		 const struct ih_limits *lim, struct ih_budget *b, struct ih_bmff_info *ret,
-		 char reason[IH_REASON_MAX])
+int ih_bmff_scan(const uint8_t *in, size_t len, enum ih_bmff_kind k, const struct ih_limits *lim,
+		 struct ih_budget *b, struct ih_bmff_info *ret, char reason[IH_REASON_MAX])
 {
 	struct walk w = { .file = in, .reason = reason };
 	struct ih_bmff_info info = { .orientation = 1 };

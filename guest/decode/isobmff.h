@@ -44,8 +44,7 @@ struct ih_bmff_info {
  * filled, -EINVAL (malformed: truncated box, bad reference, unsupported coding) or -E2BIG
  * (over a limit) with the reason set. Allocates through b.
  */
-int ih_bmff_scan(const uint8_t *in, size_t len, enum ih_bmff_kind k,
-		 const struct ih_limits *lim, struct ih_budget *b, struct ih_bmff_info *ret,
-		 char reason[IH_REASON_MAX]);
+int ih_bmff_scan(const uint8_t *in, size_t len, enum ih_bmff_kind k, const struct ih_limits *lim,
+		 struct ih_budget *b, struct ih_bmff_info *ret, char reason[IH_REASON_MAX]);
 
 #endif

@@ -66,7 +66,7 @@ static int write_source(const char *name, uint32_t w, uint32_t h, uint32_t ch, b
 
 	if (!f)
 		return -errno;
-	fprintf(f, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %u\nTUPLTYPE %s\nENDHDR\n", w, h, ch,
+	fprintf(f, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %d\nTUPLTYPE %s\nENDHDR\n", w, h, ch,
 		wide ? 65535 : 255, tuple[ch]);
 	for (uint32_t y = 0; y < h; y++)
 		for (uint32_t x = 0; x < w; x++)
@@ -190,8 +190,9 @@ static int pnm_parse(const struct blob *b, struct pnm *ret)
 		*ret = (struct pnm){ w, h, 3, m, b->p + off + 1 };
 	} else {
 		end = memmem(b->p, b->len, "ENDHDR\n", 7);
-		if (!end || sscanf((const char *)b->p, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %u",
-				   &w, &h, &d, &m) != 4)
+		if (!end ||
+		    sscanf((const char *)b->p, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %u\nMAXVAL %u", &w,
+			   &h, &d, &m) != 4)
 			return -EINVAL;
 		*ret = (struct pnm){ w, h, d, m, (const uint8_t *)end + 7 };
 	}
@@ -208,11 +209,9 @@ static int reference(const struct good *g, struct blob *ret, struct pnm *pnm)
 
 	snprintf(png, sizeof(png), "%s.ref.png", g->name);
 	snprintf(pam, sizeof(pam), "%s.ref.pam", g->name);
-	r = is_avif(g->name) ? run((char *[]){ "avifdec", path_of(g->name), path_of(png), NULL },
-				   NULL)
-			     : run((char *[]){ "heif-convert", path_of(g->name), path_of(png),
-					       NULL },
-				   NULL);
+	r = is_avif(g->name)
+		    ? run((char *[]){ "avifdec", path_of(g->name), path_of(png), NULL }, NULL)
+		    : run((char *[]){ "heif-convert", path_of(g->name), path_of(png), NULL }, NULL);
 	if (r == 0)
 		r = run((char *[]){ "pngtopam", "-alphapam", path_of(png), NULL }, path_of(pam));
 	if (r == 0)
@@ -242,9 +241,9 @@ static bool same_pixels(const struct ih_image *img, const struct pnm *ref, bool 
 		return false;
 	for (size_t i = 0; i < (size_t)img->width * img->height; i++)
 		for (uint32_t c = 0; c < ref->ch; c++) {
-			uint32_t mine = c < img->channels ? sample(img->pixels,
-								   i * img->channels + c, wide)
-							  : ref->maxval;
+			uint32_t mine = c < img->channels
+						? sample(img->pixels, i * img->channels + c, wide)
+						: ref->maxval;
 			uint32_t theirs = sample(ref->px, i * ref->ch + c, wide);
 
 			if (mine >> shift != theirs >> shift)
@@ -287,7 +286,9 @@ static void check_sandboxed(const char *name, const struct ih_image *img)
 		       d.resp.pixel_len == img->len && !memcmp(d.pixels, img->pixels, img->len),
 	       "%s: the sandboxed child gives the same %u-channel %u-bit pixels, %u frame(s) (%s)",
 	       name, img->channels, img->depth, img->frames,
-	       r ? strerror(-r) : d.resp.status == IH_STATUS_OK ? "ok" : d.resp.reason);
+	       r			       ? strerror(-r)
+	       : d.resp.status == IH_STATUS_OK ? "ok"
+					       : d.resp.reason);
 	ih_decoded_free(&d);
 	free(in.p);
 }
@@ -303,8 +304,9 @@ static void check_good(const struct good *g)
 	if (!tap_ok(r == 0, "%s: made by %s", g->name, is_avif(g->name) ? "avifenc" : "heif-enc"))
 		return;
 	r = decode_file(g->name, raw_flags, 0, &img, reason);
-	if (!tap_ok(r == 0 && img.frames == g->frames, "%s: decodes, %u frame(s), %u-bit source (%s)",
-		    g->name, img.frames, img.src_depth, r ? reason : "ok"))
+	if (!tap_ok(r == 0 && img.frames == g->frames,
+		    "%s: decodes, %u frame(s), %u-bit source (%s)", g->name, img.frames,
+		    img.src_depth, r ? reason : "ok"))
 		return;
 	r = reference(g, &refb, &ref);
 	tap_ok(r == 0 && same_pixels(&img, &ref, !is_avif(g->name)),
@@ -349,13 +351,15 @@ static void check_transforms(void)
 		const char *name, *opt, *val;
 		uint32_t exif;
 	} t[] = {
-		{ "avif-irot1.avif", "--irot", "1", 8 }, { "avif-irot3.avif", "--irot", "3", 6 },
-		{ "avif-imir0.avif", "--imir", "0", 4 }, { "avif-imir1.avif", "--imir", "1", 2 },
+		{ "avif-irot1.avif", "--irot", "1", 8 },
+		{ "avif-irot3.avif", "--irot", "3", 6 },
+		{ "avif-imir0.avif", "--imir", "0", 4 },
+		{ "avif-imir1.avif", "--imir", "1", 2 },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct good g = { t[i].name, 40, 24, 3, false, { "-s", "10", "-l", t[i].opt,
-								   t[i].val },
+		struct good g = { t[i].name, 40,    24,
+				  3,	     false, { "-s", "10", "-l", t[i].opt, t[i].val },
 				  1 };
 		struct ih_image img = { 0 }, kept = { 0 };
 		struct blob refb = { 0 };
@@ -373,7 +377,8 @@ static void check_transforms(void)
 		     run((char *[]){ "pngtopam", "-alphapam", path_of(png), NULL }, path_of(pam)) ==
 			     0 &&
 		     read_path(path_of(pam), &refb) == 0 && pnm_parse(&refb, &ref) == 0;
-		tap_ok(ok && img.orientation == t[i].exif && img.orient_state == IH_ORIENT_APPLIED &&
+		tap_ok(ok && img.orientation == t[i].exif &&
+			       img.orient_state == IH_ORIENT_APPLIED &&
 			       same_pixels(&img, &ref, false),
 		       "%s (%s %s): turned as EXIF %u, pixel-exact with heif-convert's (%s)",
 		       t[i].name, t[i].opt, t[i].val, img.orientation, ok ? "ok" : reason);
@@ -400,8 +405,8 @@ static void check_hostile_under(const char *name, const struct blob *in, const c
 	if (max_pixels)
 		lim.max_pixels = max_pixels;
 	r = ih_decode(&lim, NULL, in->p, in->len, &img, reason);
-	tap_ok(r < 0 && strcasestr(reason, word), "%s: rejected for '%s' by the library: %s",
-	       name, word, reason);
+	tap_ok(r < 0 && strcasestr(reason, word), "%s: rejected for '%s' by the library: %s", name,
+	       word, reason);
 	if (r == 0)
 		ih_image_free(&img);
 	r = ih_isolate_decode(&lim, 0, NULL, in->p, in->len, &d);
@@ -491,7 +496,8 @@ static void check_built(void)
 		enum bmff_attack attack;
 		const char *name, *word;
 	} t[] = {
-		{ BMFF_GRID_OF_HUGE_TILES, "heif-grid-of-64-tiles-of-6000x6000", "twice the limit" },
+		{ BMFF_GRID_OF_HUGE_TILES, "heif-grid-of-64-tiles-of-6000x6000",
+		  "twice the limit" },
 		{ BMFF_TILE_FLOOD, "heif-grid-of-3000-tiles", "bmff_max_tiles" },
 		{ BMFF_RECURSIVE_REFS, "heif-grid-referencing-itself-through-another",
 		  "bmff_max_ref_depth" },
