@@ -8,10 +8,10 @@ UNIT_TESTS += $(HOSTOUT)/tests/bmff/test_bmff $(ASANOUT)/tests/bmff/test_bmff
 DEB_PKGS += libheif-examples libavif-bin netpbm
 
 $(HOSTOUT)/tests/bmff/test_bmff: $(patsubst %.c,$(HOSTOUT)/%.o,$(BMFF_TEST_SRCS)) $(DECODE_OBJS)
-	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS) -llcms2
 $(ASANOUT)/tests/bmff/test_bmff: $(patsubst %.c,$(ASANOUT)/%.o,$(BMFF_TEST_SRCS)) \
 		$(DECODE_ASAN_OBJS)
-	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS) -llcms2
 .SECONDARY: $(patsubst %.c,$(HOSTOUT)/%.o,$(BMFF_TEST_SRCS)) \
 	$(patsubst %.c,$(ASANOUT)/%.o,$(BMFF_TEST_SRCS))
 

@@ -19,6 +19,7 @@
 
 #include "anim.h"
 #include "avif_warmup.h"
+#include "cicp.h"
 #include "isobmff.h"
 
 /*
@@ -164,15 +165,21 @@ static int avif_pixels(avifDecoder *d, struct ih_budget *b, const struct ih_pixe
 	return 0;
 }
 
-/* The ICC profile unless the request drops it. */
+/* The ICC profile, else one made for the CICP colour space, unless the request drops it. */
 static int avif_icc(const avifImage *im, uint32_t flags, struct ih_image *img, char *reason)
 {
-	if (im->icc.size && !(flags & IH_OPT_COLOR_IGNORE) &&
-	    ih_meta_copy_icc(im->icc.data, im->icc.size, &img->icc, &img->icc_len) < 0) {
+	int r = 0;
+
+	if (flags & IH_OPT_COLOR_IGNORE)
+		return 0;
+	if (im->icc.size)
+		r = ih_meta_copy_icc(im->icc.data, im->icc.size, &img->icc, &img->icc_len);
+	else
+		r = ih_cicp_profile((uint16_t)im->colorPrimaries,
+				    (uint16_t)im->transferCharacteristics, img);
+	if (r < 0)
 		ih_reason_set(reason, "out of memory copying the AVIF colour profile");
-		return -ENOMEM;
-	}
-	return 0;
+	return r;
 }
 
 /* The container's irot/imir say the orientation (decode.c applies it); an EXIF tag in an

@@ -19,6 +19,7 @@
 #include <libheif/heif.h>
 
 #include "anim.h"
+#include "cicp.h"
 #include "hevc_plugin.h"
 #include "isobmff.h"
 
@@ -123,17 +124,40 @@ static int heif_pixels(struct heif_image *him, int bits, bool alpha, struct ih_b
 	return 0;
 }
 
-/* The ICC profile (colr prof/rICC) unless the request drops it. */
-static int heif_icc(const struct heif_image_handle *h, uint32_t flags, struct ih_image *img,
-		    char *reason)
+/* The colour space the file states by code points (colr nclx, else the HEVC stream's):
+ * a profile made for it when it is not sRGB (guest/decode/cicp.h). */
+static int heif_nclx(const struct heif_image_handle *h, const struct heif_image *him,
+		     struct ih_image *img, char *reason)
+{
+	struct heif_color_profile_nclx *nclx = NULL;
+	int r = 0;
+
+	if (heif_image_handle_get_nclx_color_profile(h, &nclx).code != heif_error_Ok)
+		heif_image_get_nclx_color_profile(him, &nclx);
+	if (nclx)
+		r = ih_cicp_profile((uint16_t)nclx->color_primaries,
+				    (uint16_t)nclx->transfer_characteristics, img);
+	heif_nclx_color_profile_free(nclx);
+	if (r < 0)
+		ih_reason_set(reason, "out of memory making the HEIF colour profile");
+	return r;
+}
+
+/* The ICC profile (colr prof/rICC), else the nclx colour space, unless the request drops
+ * it. */
+static int heif_icc(const struct heif_image_handle *h, const struct heif_image *him, uint32_t flags,
+		    struct ih_image *img, char *reason)
 {
 	enum heif_color_profile_type t = heif_image_handle_get_color_profile_type(h);
 	size_t n = heif_image_handle_get_raw_color_profile_size(h);
 	uint8_t *p;
 	int r;
 
-	if ((t != heif_color_profile_type_prof && t != heif_color_profile_type_rICC) || n == 0 ||
-	    (flags & IH_OPT_COLOR_IGNORE) || n > ih_format_limits.max_icc_bytes)
+	if (flags & IH_OPT_COLOR_IGNORE)
+		return 0;
+	if (t != heif_color_profile_type_prof && t != heif_color_profile_type_rICC)
+		return heif_nclx(h, him, img, reason);
+	if (n == 0 || n > ih_format_limits.max_icc_bytes)
 		return 0;
 	p = malloc(n);
 	if (!p || heif_image_handle_get_raw_color_profile(h, p).code != heif_error_Ok) {
@@ -205,7 +229,7 @@ static int heif_primary(struct heif_context *ctx, const struct ih_limits *lim,
 	if (r == 0)
 		r = heif_pixels(him, bits, alpha, b, dest, img, reason);
 	if (r == 0)
-		r = heif_icc(h, opts->flags, img, reason);
+		r = heif_icc(h, him, opts->flags, img, reason);
 	heif_decoding_options_free(o);
 	heif_image_release(him);
 	heif_image_handle_release(h);

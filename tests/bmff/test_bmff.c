@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lcms2.h>
+
 #include "../tap.h"
 #include "bmff_boxes.h"
 #include "guest/decode/decode.h"
@@ -390,6 +392,88 @@ static void check_transforms(void)
 	}
 }
 
+/* avifdec's pixels of name (stored values, no conversion) through a Display P3 profile
+ * made here from H.273's numbers for code point 12 and the sRGB curve, to sRGB by lcms2,
+ * perceptual as the colour step converts: what a P3-tagged file must give. */
+static bool p3_reference(const struct pnm *ref, uint8_t *out)
+{
+	static const double curve[5] = { 2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045 };
+	cmsCIExyY d65 = { 0.3127, 0.3290, 1 };
+	cmsCIExyYTRIPLE p3 = { { 0.680, 0.320, 1 }, { 0.265, 0.690, 1 }, { 0.150, 0.060, 1 } };
+	cmsToneCurve *t = cmsBuildParametricToneCurve(NULL, 4, curve);
+	cmsToneCurve *t3[3] = { t, t, t };
+	cmsHPROFILE src = cmsCreateRGBProfile(&d65, &p3, t3), dst = cmsCreate_sRGBProfile();
+	cmsHTRANSFORM xf = src && dst ? cmsCreateTransform(src, TYPE_RGBA_8, dst, TYPE_RGBA_8,
+							   INTENT_PERCEPTUAL, 0)
+				      : NULL;
+
+	if (xf)
+		cmsDoTransform(xf, ref->px, out, ref->w * ref->h);
+	if (xf)
+		cmsDeleteTransform(xf);
+	cmsCloseProfile(src);
+	cmsCloseProfile(dst);
+	cmsFreeToneCurve(t);
+	return xf != NULL;
+}
+
+/* Colour stated by CICP code points: avifenc's default (sRGB) is left alone; Display P3
+ * is converted to sRGB as its profile says; PQ (HDR) is left as decoded with a note. */
+static void check_cicp(void)
+{
+	struct good srgb = {
+		"avif-cicp-srgb.avif", 48, 32, 3, false, { "-s", "10", "-y", "444" }, 1
+	};
+	struct good p3 = { "avif-cicp-p3.avif",
+			   48,
+			   32,
+			   3,
+			   false,
+			   { "-s", "10", "-y", "444", "--cicp", "12/13/6" },
+			   1 };
+	struct good pq = { "avif-cicp-pq.avif",
+			   48,
+			   32,
+			   3,
+			   false,
+			   { "-s", "10", "-y", "444", "--cicp", "9/16/9" },
+			   1 };
+	struct ih_image a = { 0 }, b = { 0 }, c = { 0 };
+	struct blob refb = { 0 };
+	struct pnm ref;
+	char reason[IH_REASON_MAX] = "";
+	uint8_t *want = NULL;
+	int worst = 256;
+	bool ok = make_good(&srgb) == 0 &&
+		  decode_file(srgb.name, IH_OPT_ORIENT_KEEP, 0, &a, reason) == 0;
+
+	tap_ok(ok && a.color_action == IH_COLOR_NONE,
+	       "avif-cicp-srgb.avif: sRGB code points (1/13/6): no conversion (%s)",
+	       ok ? a.color_note : reason);
+	ok = make_good(&p3) == 0 && decode_file(p3.name, IH_OPT_ORIENT_KEEP, 0, &b, reason) == 0 &&
+	     reference(&p3, &refb, &ref) == 0 && ref.maxval == 255 &&
+	     (want = malloc((size_t)ref.w * ref.h * 4)) && p3_reference(&ref, want);
+	for (size_t i = 0; ok && i < (size_t)b.width * b.height; i++)
+		for (int ch = 0; ch < 3; ch++) {
+			int d = abs((int)b.pixels[i * 3 + ch] - (int)want[i * 4 + ch]);
+
+			worst = i || ch ? (d > worst ? d : worst) : d;
+		}
+	tap_ok(ok && b.color_action == IH_COLOR_CONVERTED && worst <= 1,
+	       "avif-cicp-p3.avif: Display P3 code points (12/13/6) converted to sRGB, within "
+	       "%d level(s) of lcms2 through a profile of H.273's P3 numbers (%s)",
+	       worst, ok ? b.color_desc : reason);
+	ok = make_good(&pq) == 0 && decode_file(pq.name, IH_OPT_ORIENT_KEEP, 0, &c, reason) == 0;
+	tap_ok(ok && c.color_action == IH_COLOR_REFUSED && strstr(c.color_note, "not converted"),
+	       "avif-cicp-pq.avif: BT.2020 PQ (9/16/9) left as decoded, the record says so: %s",
+	       ok ? c.color_note : reason);
+	free(want);
+	free(refb.p);
+	ih_image_free(&a);
+	ih_image_free(&b);
+	ih_image_free(&c);
+}
+
 /* A hostile file: rejected by the library and by the sandboxed child, the reason holding
  * word. */
 static void check_hostile_under(const char *name, const struct blob *in, const char *word,
@@ -531,6 +615,7 @@ int main(void)
 		check_good(&goods[i]);
 	check_depth8();
 	check_transforms();
+	check_cicp();
 	check_mutants();
 	check_built();
 	if (!getenv("IH_KEEP"))
