@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -101,6 +102,26 @@ static int recv_all(const struct peer *peer, void *buf, size_t len)
 	return 0;
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/*
+ * Memory for the pixels, released with free(). A fresh anonymous 4 KiB page costs about
+ * 12 us to fault in on these hosts (36 MB of 12 MP pixels: over 100 ms), so a buffer of
+ * 2 MiB or more starts on a 2 MiB boundary and is advised to take transparent huge pages:
+ * one fault per 2 MiB. The advice is only that: without THP the pages stay 4 KiB.
+ */
+static void *pixels_alloc(size_t len)
+{
+	void *p = NULL;
+
+	if (len < HUGE_PAGE)
+		return malloc(len);
+	if (posix_memalign(&p, HUGE_PAGE, len) != 0)
+		return NULL;
+	(void)madvise(p, (len + 4095) & ~(size_t)4095, MADV_HUGEPAGE);
+	return p;
+}
+
 static int send_request(const struct peer *peer, uint16_t type, const struct ih_limits *lim,
 			uint32_t flags, const struct ih_decode_opts *opts, const uint8_t *input,
 			size_t input_len)
@@ -152,7 +173,7 @@ static int recv_response(const struct peer *peer, const struct ih_limits *lim,
 		struct peer longer = *peer;
 
 		longer.deadline_ms += (int64_t)(resp.pixel_len / IH_VM_CLIENT_MIN_RATE);
-		pixels = malloc(resp.pixel_len);
+		pixels = pixels_alloc(resp.pixel_len);
 		if (!pixels)
 			return -ENOMEM;
 		r = recv_all(&longer, pixels, resp.pixel_len);

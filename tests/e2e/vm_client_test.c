@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tap.h"
@@ -278,6 +279,41 @@ static void test_guest_gone(void)
 	pair_close(&p);
 }
 
+/* Pixels of 2 MiB and more take the huge-page-advised buffer; a writer process feeds them. */
+static void test_big_answer(void)
+{
+	struct ih_response resp = ok_resp(1024, 768, 4);
+	size_t n = (size_t)resp.pixel_len;
+	uint8_t *pix = malloc(n);
+	struct ih_limits lim;
+	struct ih_decoded d = { 0 };
+	struct pair p;
+	pid_t writer;
+	int r;
+
+	if (!pix || pair_open(&p) < 0)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		pix[i] = (uint8_t)(i * 131 + (i >> 12));
+	writer = fork();
+	if (writer == 0) {
+		guest_say(&p, &resp, pix, n);
+		_exit(0);
+	}
+	test_limits(&lim);
+	lim.max_pixels = 1024 * 768;
+	r = writer < 0 ? -errno
+		       : ih_vm_client_decode(p.host, -1, &lim, 0, NULL, (const uint8_t *)"x", 1,
+					     ih_now_ms() + 5000, &d);
+	tap_ok(r == 0 && d.pixels && d.resp.pixel_len == n && !memcmp(d.pixels, pix, n),
+	       "a 3 MiB answer (huge-page buffer) arrives byte for byte (r=%d)", r);
+	free(d.pixels);
+	if (writer > 0)
+		waitpid(writer, NULL, 0);
+	pair_close(&p);
+	free(pix);
+}
+
 static void test_guest_not_reading(void)
 {
 	size_t n = 16u << 20;
@@ -343,6 +379,7 @@ static void test_shutdown(void)
 int main(void)
 {
 	test_honest_answer();
+	test_big_answer();
 	test_rejection_carried();
 	test_lies();
 	test_other_version();
