@@ -11,7 +11,7 @@ DECODE_SRCS += guest/decode/proto.c guest/decode/decode.c guest/decode/common.c 
 	guest/decode/jpeg_meta.c guest/decode/exif.c guest/decode/orient.c guest/decode/color.c
 # HEIF and AVIF: shared libraries only in Debian (the guest init links them dynamically);
 # libde265 directly too, for the single-threaded HEVC plugin (hevc_plugin.c).
-DECODE_SRCS += guest/decode/isobmff.c guest/decode/heif.c guest/decode/hevc_plugin.c \
+DECODE_SRCS += guest/decode/isobmff.c guest/decode/isobmff_iloc.c guest/decode/heif.c guest/decode/hevc_plugin.c \
 	guest/decode/avif.c guest/decode/avif_warmup.c guest/decode/cicp.c
 DECODE_LIBS += -lheif -lde265 -lavif
 DEB_PKGS += libheif-dev libde265-dev libavif-dev libheif-examples libavif-bin

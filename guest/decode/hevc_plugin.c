@@ -28,6 +28,9 @@ struct hevc_decoder {
 };
 
 static uint64_t plugin_max_pixels;
+/* Pictures declared by the SPSs of this image's decodes (its tiles, its alpha), summed:
+ * at most three times the limit (colour and alpha tiles, with their overhang). */
+static uint64_t plugin_area;
 
 static const struct heif_error heif_ok = { heif_error_Ok, heif_suberror_Unspecified, "Success" };
 
@@ -167,6 +170,10 @@ static struct heif_error check_nal(const struct hevc_decoder *d, const uint8_t *
 	if (w == 0 || h == 0 || w > UINT32_MAX || h > UINT32_MAX || w * h > d->max_pixels)
 		return plugin_error(heif_suberror_Security_limit_exceeded,
 				    "SPS picture size over the pixel limit");
+	plugin_area += w * h;
+	if (plugin_area > 3 * d->max_pixels)
+		return plugin_error(heif_suberror_Security_limit_exceeded,
+				    "SPS pictures of the image sum to 3x the pixel limit");
 	return heif_ok;
 }
 
@@ -312,4 +319,5 @@ int ih_hevc_plugin_register(void)
 void ih_hevc_plugin_limit(uint64_t max_pixels)
 {
 	plugin_max_pixels = max_pixels;
+	plugin_area = 0;
 }

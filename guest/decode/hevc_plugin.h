@@ -10,7 +10,9 @@
 /* Registers the plugin with libheif (after heif_init): 0, or -1. */
 int ih_hevc_plugin_register(void);
 
-/* Pictures whose SPS declares more than max_pixels are refused before decoding. */
+/* For the next image: a picture whose SPS declares more than max_pixels is refused before
+ * libde265 decodes it, and so is any once the image's pictures (tiles, alpha) declared
+ * three times max_pixels in all. */
 void ih_hevc_plugin_limit(uint64_t max_pixels);
 
 #endif

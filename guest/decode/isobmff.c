@@ -12,6 +12,7 @@
 
 #include "format_limits.h"
 #include "isobmff.h"
+#include "isobmff_iloc.h"
 
 struct slice {
 	const uint8_t *p;
@@ -27,9 +28,10 @@ struct box {
 /* Pass one's state: the file, counters, and the payloads pass two reads. */
 struct walk {
 	const uint8_t *file;
+	size_t file_len;
 	uint64_t boxes;
 	bool meta_seen, sequence;
-	struct slice pitm, iinf, iref, ipco, ipma;
+	struct slice pitm, iinf, iref, ipco, ipma, iloc, idat;
 	char *reason;
 };
 
@@ -59,6 +61,7 @@ struct table {
 	size_t n_refs;
 	int32_t orient[4]; /* the primary's turn as a 2x2 matrix on (x right, y down) */
 	uint64_t visits, tile_area;
+	struct ih_bytes file, iloc, idat; /* where derived images' headers are */
 };
 
 static uint32_t be16(const uint8_t *p)
@@ -155,7 +158,8 @@ static void keep_item_box(struct walk *w, const struct box *b)
 	} kept[] = {
 		{ "pitm", offsetof(struct walk, pitm) }, { "iinf", offsetof(struct walk, iinf) },
 		{ "iref", offsetof(struct walk, iref) }, { "ipco", offsetof(struct walk, ipco) },
-		{ "ipma", offsetof(struct walk, ipma) },
+		{ "ipma", offsetof(struct walk, ipma) }, { "iloc", offsetof(struct walk, iloc) },
+		{ "idat", offsetof(struct walk, idat) },
 	};
 
 	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
@@ -549,6 +553,26 @@ static int check_type(const struct item *it, enum ih_bmff_kind k, char *reason)
 	return -EINVAL;
 }
 
+/* A grid or overlay declares its output size in its own bytes, which is what the library
+ * allocates: it must be the size its ispe says (which the walk held to max_pixels). */
+static int check_derived_size(const struct table *t, const struct item *it, char *reason)
+{
+	struct ih_bytes b;
+	uint64_t w, h;
+
+	if (ih_bmff_item_bytes(t->file, t->iloc, t->idat, it->id, &b) < 0 ||
+	    ih_bmff_derived_size(it->type, b, &w, &h) < 0)
+		return malformed(reason, "a grid or overlay whose bytes iloc does not place");
+	if (w != it->w || h != it->h) {
+		ih_reason_set(reason,
+			      "%.4s item %u declares %llu x %llu pixels, its ispe %llu x %llu",
+			      it->type, it->id, (unsigned long long)w, (unsigned long long)h,
+			      (unsigned long long)it->w, (unsigned long long)it->h);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Item it and the images it is derived from (dimg), depth levels below the primary. */
 static int check_image(struct table *t, const struct item *it, enum ih_bmff_kind k, unsigned depth,
 		       bool tile, char *reason)
@@ -566,6 +590,8 @@ static int check_image(struct table *t, const struct item *it, enum ih_bmff_kind
 			      (unsigned long long)ih_format_limits.bmff_max_ref_depth);
 		return -E2BIG;
 	}
+	if (is(it->type, "grid") || is(it->type, "iovl"))
+		r = check_derived_size(t, it, reason);
 	for (size_t i = 0; i < t->n_refs && r == 0; i++) {
 		const struct item *to;
 
@@ -639,7 +665,12 @@ static int read_pitm(const struct walk *w, uint32_t *ret)
 static int judge_items(struct walk *w, enum ih_bmff_kind k, const struct ih_limits *lim,
 		       struct ih_budget *bud, struct ih_bmff_info *info)
 {
-	struct table t = { .orient = { 1, 0, 0, 1 } };
+	struct table t = {
+		.orient = { 1, 0, 0, 1 },
+		.file = { w->file, w->file_len },
+		.iloc = { w->iloc.p, w->iloc.len },
+		.idat = { w->idat.p, w->idat.len },
+	};
 	int r = read_pitm(w, &info->primary);
 
 	if (r == 0)
@@ -663,7 +694,7 @@ static int judge_items(struct walk *w, enum ih_bmff_kind k, const struct ih_limi
 int ih_bmff_scan(const uint8_t *in, size_t len, enum ih_bmff_kind k, const struct ih_limits *lim,
 		 struct ih_budget *b, struct ih_bmff_info *ret, char reason[IH_REASON_MAX])
 {
-	struct walk w = { .file = in, .reason = reason };
+	struct walk w = { .file = in, .file_len = len, .reason = reason };
 	struct ih_bmff_info info = { .orientation = 1 };
 	int r = walk_boxes(&w, (struct slice){ in, len }, 0, NULL);
 

@@ -161,6 +161,34 @@ static void hdlr_pitm(struct buf *b, bool pitm)
 	}
 }
 
+/* idat with one ImageGrid header (1 x 1, 16-bit sizes) per grid item, and iloc placing
+ * them: item 1 is side1 square, item 2 (when a grid) side2. */
+static void grid_data(struct buf *b, unsigned grids, uint32_t side1, uint32_t side2)
+{
+	size_t at = box_open(b, "idat", -1);
+
+	for (unsigned g = 0; g < grids; g++) {
+		uint32_t side = g ? side2 : side1;
+
+		put32(b, 0);
+		put16(b, side);
+		put16(b, side);
+	}
+	box_close(b, at);
+	at = box_open(b, "iloc", 1);
+	put16(b, 0x4400); /* 4-byte offsets and lengths, no base offset, no index */
+	put16(b, grids);
+	for (unsigned g = 0; g < grids; g++) {
+		put16(b, g + 1);
+		put16(b, 1); /* construction method 1: idat */
+		put16(b, 0);
+		put16(b, 1);
+		put32(b, g * 8);
+		put32(b, 8);
+	}
+	box_close(b, at);
+}
+
 static void nest(struct buf *b, unsigned depth)
 {
 	size_t at = box_open(b, "dinf", -1);
@@ -202,6 +230,9 @@ static void meta_grid(struct buf *b, enum bmff_attack a)
 		iref_dimg(b, 1, first, refs);
 	}
 	iprp(b, items, 4000, tile);
+	if (a != BMFF_AV1_IN_HEIF)
+		grid_data(b, a == BMFF_RECURSIVE_REFS ? 2 : 1,
+			  a == BMFF_GRID_OVER_ISPE ? 30000 : 4000, tile);
 	if (a == BMFF_DEEP_NESTING)
 		nest(b, 40);
 	box_close(b, at);

@@ -19,6 +19,7 @@ enum bmff_attack {
 	BMFF_DANGLING_REF, /* a grid naming a tile that is not in iinf */
 	BMFF_AV1_IN_HEIF, /* an av01 primary under heic/mif1 brands only */
 	BMFF_NO_PITM, /* no primary item */
+	BMFF_GRID_OVER_ISPE, /* a grid whose header declares 30000 x 30000, its ispe 4000 x 4000 */
 };
 
 /* A malloc'd file for the attack: 0, or -1. */

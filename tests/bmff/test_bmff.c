@@ -592,6 +592,7 @@ static void check_built(void)
 		{ BMFF_DANGLING_REF, "heif-grid-naming-a-missing-tile", "not there" },
 		{ BMFF_AV1_IN_HEIF, "heif-av1-item-without-an-avif-brand", "av01" },
 		{ BMFF_NO_PITM, "heif-without-a-primary-item", "pitm" },
+		{ BMFF_GRID_OVER_ISPE, "heif-grid-header-30000x30000-over-its-ispe", "declares" },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
