@@ -17,6 +17,7 @@ DEB_PKGS += gcc-aarch64-linux-gnu gcc-12-plugin-dev-aarch64-linux-gnu libc6-dev:
 	libseccomp-dev:arm64 zlib1g-dev:arm64 libgif-dev:arm64 libwebp-dev:arm64 libtiff-dev:arm64 \
 	libdeflate-dev:arm64
 DEB_PKGS += libheif-dev:arm64 libde265-dev:arm64 libavif-dev:arm64
+DEB_PKGS += libjxl-dev:arm64
 deps: deps-arm64-multiarch
 endif
 endif

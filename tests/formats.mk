@@ -13,10 +13,19 @@ $(ASANOUT)/tests/formats/test_formats: $(ASANOUT)/tests/formats/test_formats.o \
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(FORMATS_TEST_LIBS)
 .SECONDARY: $(HOSTOUT)/tests/formats/test_formats.o $(ASANOUT)/tests/formats/test_formats.o
 
+# The JPEG XL decoder (guest/decode/jxl.c) against files made by cjxl and read by djxl.
+UNIT_TESTS += $(HOSTOUT)/tests/formats/test_jxl $(ASANOUT)/tests/formats/test_jxl
+$(HOSTOUT)/tests/formats/test_jxl: $(HOSTOUT)/tests/formats/test_jxl.o $(DECODE_OBJS)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+$(ASANOUT)/tests/formats/test_jxl: $(ASANOUT)/tests/formats/test_jxl.o $(DECODE_ASAN_OBJS)
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
+.SECONDARY: $(HOSTOUT)/tests/formats/test_jxl.o $(ASANOUT)/tests/formats/test_jxl.o
+
 # libFuzzer, one target per format (clang, in-process, no sandbox so that ASan sees it):
 # `make fuzz-formats FUZZ_SECONDS=N`, and a 20 s run each among the unit tests.
 FUZZ_FORMAT_SRCS := $(filter guest/decode/%.c,$(DECODE_SRCS)) $(GEN)/limits_default.c
 FUZZ_FORMATS := $(BUILD)/fuzz/fuzz_gif $(BUILD)/fuzz/fuzz_webp $(BUILD)/fuzz/fuzz_tiff
+FUZZ_FORMATS += $(BUILD)/fuzz/fuzz_jxl
 $(FUZZ_FORMATS): $(BUILD)/fuzz/fuzz_%: tests/formats/fuzz_%.c tests/formats/fuzz_format.h $(FUZZ_FORMAT_SRCS) \
 		$(wildcard guest/decode/*.h)
 	@mkdir -p $(@D)

@@ -34,6 +34,8 @@ static const struct ih_format formats[] = {
 	{ &ih_decoder_tiff, { { 0, 4, "MM\0*" } } },
 	{ &ih_decoder_tiff, { { 0, 4, "II+\0" } } }, /* BigTIFF */
 	{ &ih_decoder_tiff, { { 0, 4, "MM\0+" } } },
+	{ &ih_decoder_jxl, { { 0, 2, "\xff\x0a" } } }, /* JPEG XL codestream */
+	{ &ih_decoder_jxl, { { 0, 12, "\0\0\0\x0cJXL \r\n\x87\n" } } }, /* container */
 };
 
 /* ISO-BMFF files (ftyp first) are told apart by their brands (guest/decode/isobmff.h). */

@@ -15,6 +15,11 @@ DECODE_SRCS += guest/decode/isobmff.c guest/decode/isobmff_iloc.c guest/decode/h
 	guest/decode/avif.c guest/decode/avif_warmup.c guest/decode/cicp.c
 DECODE_LIBS += -lheif -lde265 -lavif
 DEB_PKGS += libheif-dev libde265-dev libavif-dev libheif-examples libavif-bin
+# JPEG XL (guest/decode/jxl.c): libjxl 0.7, shared only in Debian; it brings libhwy,
+# libbrotli and the C++ runtime into the guest root (rootfs/gen-libs follows DT_NEEDED).
+DECODE_SRCS += guest/decode/jxl.c
+DECODE_LIBS += -ljxl
+DEB_PKGS += libjxl-dev libjxl-tools
 # Static link order: libtiff needs libjpeg, libdeflate and zlib after it. libtiff's codecs
 # for the compressions limits.conf refuses (LERC, ZSTD, LZMA, JBIG, WebP) are replaced in
 # tiff.c, so neither they nor their libraries (liblerc is C++) are linked.

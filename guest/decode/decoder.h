@@ -34,6 +34,7 @@ extern const struct ih_decoder ih_decoder_webp;
 extern const struct ih_decoder ih_decoder_tiff;
 extern const struct ih_decoder ih_decoder_heif;
 extern const struct ih_decoder ih_decoder_avif;
+extern const struct ih_decoder ih_decoder_jxl;
 
 /* For the decoders: len bytes for the pixels from dest (NULL: malloc), or NULL. */
 uint8_t *ih_pixels_alloc(const struct ih_pixel_dest *dest, size_t len);

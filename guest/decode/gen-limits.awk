@@ -15,6 +15,10 @@ BEGIN {
 		      "bmff_max_ref_depth bmff_max_tiles", bmff, " ")
 	for (i = 1; i <= nbmff; i++)
 		fixed[++nfixed] = bmff[i]
+	# JPEG XL (guest/decode/jxl.c)
+	njxl = split("jxl_max_side jxl_max_boxes", jxl, " ")
+	for (i = 1; i <= njxl; i++)
+		fixed[++nfixed] = jxl[i]
 	for (i in fixed)
 		isfixed[fixed[i]] = 1
 	# libtiff's COMPRESSION_* codes of the names tiff_compressions may list.
