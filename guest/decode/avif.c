@@ -77,25 +77,6 @@ static avifDecoder *avif_decoder(const struct ih_limits *lim, const uint8_t *in,
 	return d;
 }
 
-/* The size against the pixel limit, and what libavif and dav1d hold for it (YUV planes of
- * 16-bit samples, a reference frame, alpha) against the budget. */
-static int avif_charge(const struct ih_limits *lim, struct ih_budget *b, uint64_t w, uint64_t h,
-		       char *reason)
-{
-	if (w == 0 || h == 0 || w * h > lim->max_pixels) {
-		ih_reason_set(reason, "%llu x %llu pixels is over the limit of %llu",
-			      (unsigned long long)w, (unsigned long long)h,
-			      (unsigned long long)lim->max_pixels);
-		return -E2BIG;
-	}
-	if (w * h * 16 > SIZE_MAX || ih_budget_charge(b, (size_t)(w * h * 16)) < 0) {
-		ih_reason_set(reason, "%llu x %llu AVIF is over the memory limit",
-			      (unsigned long long)w, (unsigned long long)h);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* libavif's 16-bit samples are in host order; ours are big-endian. */
 static void avif_swap16(uint8_t *p, size_t n)
 {
@@ -204,7 +185,7 @@ static int avif_run(avifDecoder *d, const struct ih_limits *lim, const struct ih
 		return avif_fail(res, "file structure", reason);
 	r = ih_anim_frame_exists(opts->frame, (uint64_t)d->imageCount, "AVIF", reason);
 	if (r == 0)
-		r = avif_charge(lim, b, d->image->width, d->image->height, reason);
+		r = ih_library_charge(lim, b, "AVIF", d->image->width, d->image->height, reason);
 	if (r < 0)
 		return r;
 	avif_log_start(&log);
@@ -217,7 +198,7 @@ static int avif_run(avifDecoder *d, const struct ih_limits *lim, const struct ih
 				      avifResultToString(res), log.text);
 		return r;
 	}
-	r = avif_charge(lim, b, d->image->width, d->image->height, reason);
+	r = ih_library_charge(lim, b, "AVIF", d->image->width, d->image->height, reason);
 	if (r == 0 && (d->image->depth < 8 || d->image->depth > 16)) {
 		ih_reason_set(reason, "unsupported AVIF: %u bits per sample", d->image->depth);
 		r = -EINVAL;

@@ -111,3 +111,20 @@ void ih_image_free(struct ih_image *img)
 	img->icc = NULL;
 	img->icc_len = 0;
 }
+
+int ih_library_charge(const struct ih_limits *lim, struct ih_budget *b, const char *format,
+		      uint64_t w, uint64_t h, char reason[IH_REASON_MAX])
+{
+	if (w == 0 || h == 0 || w * h > lim->max_pixels) {
+		ih_reason_set(reason, "%llu x %llu pixels is over the limit of %llu",
+			      (unsigned long long)w, (unsigned long long)h,
+			      (unsigned long long)lim->max_pixels);
+		return -E2BIG;
+	}
+	if (w * h * 16 > SIZE_MAX || ih_budget_charge(b, (size_t)(w * h * 16)) < 0) {
+		ih_reason_set(reason, "%llu x %llu %s is over the memory limit",
+			      (unsigned long long)w, (unsigned long long)h, format);
+		return -ENOMEM;
+	}
+	return 0;
+}

@@ -55,4 +55,12 @@ int ih_budget_charge(struct ih_budget *b, size_t n);
 void *ih_budget_alloc(struct ih_budget *b, size_t n);
 void ih_budget_free(struct ih_budget *b, void *p);
 
+/*
+ * For a library without an allocator hook (libheif, libavif): a w x h image against
+ * max_pixels (-E2BIG), then 16 bytes a pixel (YCbCr planes of 16-bit samples, their RGB
+ * conversion, alpha) charged to b (-ENOMEM), the reason naming format.
+ */
+int ih_library_charge(const struct ih_limits *lim, struct ih_budget *b, const char *format,
+		      uint64_t w, uint64_t h, char reason[IH_REASON_MAX]);
+
 #endif

@@ -49,25 +49,6 @@ static int heif_fail(struct heif_error e, const char *what, char *reason)
 	return e.code == heif_error_Memory_allocation_error ? -ENOMEM : -EINVAL;
 }
 
-/* The output's size against the pixel limit, and what libheif and libde265 will hold for
- * it (YCbCr planes of 16-bit samples, their RGB conversion, alpha) against the budget. */
-static int heif_charge(const struct ih_limits *lim, struct ih_budget *b, uint64_t w, uint64_t h,
-		       char *reason)
-{
-	if (w == 0 || h == 0 || w * h > lim->max_pixels) {
-		ih_reason_set(reason, "%llu x %llu pixels is over the limit of %llu",
-			      (unsigned long long)w, (unsigned long long)h,
-			      (unsigned long long)lim->max_pixels);
-		return -E2BIG;
-	}
-	if (w * h * 16 > SIZE_MAX || ih_budget_charge(b, (size_t)(w * h * 16)) < 0) {
-		ih_reason_set(reason, "%llu x %llu HEIF is over the memory limit",
-			      (unsigned long long)w, (unsigned long long)h);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Copies libheif's interleaved plane into the output, scaling samples of bits > 8 (held in
  * 16 bits, big-endian) to the full 16-bit range by bit replication. */
 static void heif_copy(const uint8_t *src, int stride, uint8_t *dst, size_t row, uint32_t h,
@@ -209,8 +190,8 @@ static int heif_primary(struct heif_context *ctx, const struct ih_limits *lim,
 		return heif_fail(e, "no primary image", reason);
 	bits = heif_image_handle_get_luma_bits_per_pixel(h);
 	alpha = heif_image_handle_has_alpha_channel(h);
-	r = heif_charge(lim, b, (uint64_t)heif_image_handle_get_width(h),
-			(uint64_t)heif_image_handle_get_height(h), reason);
+	r = ih_library_charge(lim, b, "HEIF", (uint64_t)heif_image_handle_get_width(h),
+			      (uint64_t)heif_image_handle_get_height(h), reason);
 	if (r == 0 && (bits < 8 || bits > 16)) {
 		ih_reason_set(reason, "unsupported HEIF: %d bits per sample", bits);
 		r = -EINVAL;
