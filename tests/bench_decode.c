@@ -18,43 +18,13 @@
 #include <time.h>
 
 #include "bench.h"
+#include "bench_decode_once.h"
 #include "corpus/corpus.h"
 #include "corpus/formats.h"
 #include "guest/decode/decode.h"
 #include "guest/sandbox/isolate.h"
 
 #define RUNS 7
-
-/* dest: a reused, faulted-in buffer, or NULL for a fresh malloc'd one per image. */
-static double native_once(const struct ih_limits *lim, const struct ih_pixel_dest *dest,
-			  const uint8_t *in, size_t len)
-{
-	char reason[IH_REASON_MAX];
-	struct ih_image img;
-	double t = now_s();
-
-	if (ih_decode_into(lim, NULL, in, len, dest, &img, reason) < 0) {
-		fprintf(stderr, "bench: native decode failed: %s\n", reason);
-		exit(1);
-	}
-	t = now_s() - t;
-	ih_image_free(&img);
-	return t;
-}
-
-static double sandboxed_once(const struct ih_limits *lim, const uint8_t *in, size_t len)
-{
-	struct ih_decoded d;
-	double t = now_s();
-
-	if (ih_isolate_decode(lim, 0, NULL, in, len, &d) < 0 || d.resp.status != IH_STATUS_OK) {
-		fprintf(stderr, "bench: sandboxed decode failed: %s\n", d.resp.reason);
-		exit(1);
-	}
-	t = now_s() - t;
-	ih_decoded_free(&d);
-	return t;
-}
 
 static double median(double *v)
 {
@@ -79,33 +49,25 @@ static void report(const char *what, double mp, double nat, double box, double f
 static void bench(const char *what, double mp, const uint8_t *in, size_t len)
 {
 	struct ih_limits lim;
-	struct ih_pixel_dest dest = { .cap = (size_t)(mp * 1e6) * 4 };
+	struct ih_pixel_dest dest;
 	double nat[RUNS], box[RUNS], fresh[RUNS], nat2[RUNS], spare[RUNS];
 
 	ih_limits_default(&lim);
-	dest.buf = mmap(NULL, dest.cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (dest.buf == MAP_FAILED) {
-		fprintf(stderr, "bench: cannot map %zu bytes\n", dest.cap);
-		exit(1);
-	}
-	/* Fault every page in once; keep them out of the sandboxed runs' forks, which would
-	 * otherwise make each page copy-on-write and the next native run fault on it again. */
-	madvise(dest.buf, dest.cap, MADV_DONTFORK);
-	memset(dest.buf, 1, dest.cap);
-	native_once(&lim, &dest, in, len); /* warm the caches and the allocator */
+	bench_dest_map(&dest, (size_t)(mp * 1e6) * 4);
+	bench_native_once(&lim, &dest, in, len); /* warm the caches and the allocator */
 	for (int i = 0; i < RUNS; i++) {
-		nat[i] = native_once(&lim, &dest, in, len);
-		box[i] = sandboxed_once(&lim, in, len);
-		fresh[i] = native_once(&lim, NULL, in, len);
+		nat[i] = bench_native_once(&lim, &dest, in, len);
+		box[i] = bench_sandboxed_once(&lim, in, len);
+		fresh[i] = bench_native_once(&lim, NULL, in, len);
 	}
 	if (ih_isolate_spares_start() < 0) {
 		fprintf(stderr, "bench: cannot start the spare children's spawner\n");
 		exit(1);
 	}
-	sandboxed_once(&lim, in, len); /* leaves a spare waiting, made for this image */
+	bench_sandboxed_once(&lim, in, len); /* leaves a spare waiting, made for this image */
 	for (int i = 0; i < RUNS; i++) {
-		nat2[i] = native_once(&lim, &dest, in, len);
-		spare[i] = sandboxed_once(&lim, in, len);
+		nat2[i] = bench_native_once(&lim, &dest, in, len);
+		spare[i] = bench_sandboxed_once(&lim, in, len);
 	}
 	ih_isolate_spares_stop();
 	munmap(dest.buf, dest.cap);

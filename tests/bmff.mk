@@ -36,9 +36,3 @@ fuzz-bmff: $(FUZZ_BMFF)
 # HEIF and AVIF through the x86_64 and the arm64 guest, against --isolation=process.
 VM_TESTS += tests/bmff/vm.test
 tests/bmff/vm.test: $(HOSTOUT)/ih-vm
-
-# make bench: 12 MP HEIC and AVIF, sandboxed against native in the same run.
-BENCHES += $(HOSTOUT)/tests/bmff/bench_bmff
-$(HOSTOUT)/tests/bmff/bench_bmff: $(HOSTOUT)/tests/bmff/bench_bmff.o $(DECODE_OBJS)
-	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
-.SECONDARY: $(HOSTOUT)/tests/bmff/bench_bmff.o

@@ -20,6 +20,15 @@ $(HOSTOUT)/tests/formats/test_jxl: $(HOSTOUT)/tests/formats/test_jxl.o $(DECODE_
 $(ASANOUT)/tests/formats/test_jxl: $(ASANOUT)/tests/formats/test_jxl.o $(DECODE_ASAN_OBJS)
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(DECODE_LIBS)
 .SECONDARY: $(HOSTOUT)/tests/formats/test_jxl.o $(ASANOUT)/tests/formats/test_jxl.o
+# JPEG XL through both guests against --isolation=process (needs the rebuilt images).
+VM_TESTS += tests/formats/jxl_vm.test
+tests/formats/jxl_vm.test: $(HOSTOUT)/ih-vm $(HOSTOUT)/tests/corpus/gen-corpus
+# make bench: 12 MP HEIC, AVIF and JPEG XL, sandboxed against native in the same run.
+BENCHES += $(HOSTOUT)/tests/formats/bench_photo
+$(HOSTOUT)/tests/formats/bench_photo: $(HOSTOUT)/tests/formats/bench_photo.o \
+		$(HOSTOUT)/tests/bench_decode_once.o $(DECODE_OBJS)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS)
+.SECONDARY: $(HOSTOUT)/tests/formats/bench_photo.o
 
 # libFuzzer, one target per format (clang, in-process, no sandbox so that ASan sees it):
 # `make fuzz-formats FUZZ_SECONDS=N`, and a 20 s run each among the unit tests.

@@ -38,7 +38,8 @@ $(HOSTOUT)/tests/decoder/test_degraded $(ASANOUT)/tests/decoder/test_degraded: |
 
 # make bench: native vs sandboxed decode throughput.
 BENCHES += $(HOSTOUT)/tests/bench_decode
-$(HOSTOUT)/tests/bench_decode: $(HOSTOUT)/tests/bench_decode.o $(DECODE_OBJS) \
+$(HOSTOUT)/tests/bench_decode: $(HOSTOUT)/tests/bench_decode.o \
+		$(HOSTOUT)/tests/bench_decode_once.o $(DECODE_OBJS) \
 		$(HOSTOUT)/tests/corpus/corpus.o $(HOSTOUT)/tests/corpus/formats.o
 	$(CC) $(LDFLAGS_HOST) -o $@ $^ $(DECODE_LIBS) -lwebpmux
 
