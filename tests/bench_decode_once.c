@@ -53,8 +53,7 @@ void bench_dest_map(struct ih_pixel_dest *dest, size_t cap)
 		((volatile uint8_t *)dest->buf)[i] = 1;
 }
 
-void bench_native_vs_sandboxed(const char *what, double mp, const uint8_t *in, size_t len,
-			       int runs)
+void bench_native_vs_sandboxed(const char *what, double mp, const uint8_t *in, size_t len, int runs)
 {
 	struct ih_limits lim;
 	struct ih_pixel_dest dest;
