@@ -57,10 +57,10 @@ void bench_native_vs_sandboxed(const char *what, double mp, const uint8_t *in, s
 {
 	struct ih_limits lim;
 	struct ih_pixel_dest dest;
-	double nat[15], box[15];
+	double nat[15] = { 0 }, box[15] = { 0 };
 
-	if (runs > 15)
-		runs = 15;
+	if (runs < 1 || runs > 15)
+		runs = runs < 1 ? 1 : 15;
 	ih_limits_default(&lim);
 	bench_dest_map(&dest, (size_t)(mp * 1e6) * 8);
 	bench_native_once(&lim, &dest, in, len); /* warm the caches and the allocator */
