@@ -30,6 +30,7 @@ struct ih_format_limits {
 	uint64_t bmff_max_refs; /* item references (iref) */
 	uint64_t bmff_max_ref_depth; /* derived images of derived images */
 	uint64_t bmff_max_tiles; /* images a grid or overlay is made of */
+	uint64_t bmff_max_side; /* width and height an ispe may declare */
 	uint64_t jxl_max_side; /* JPEG XL width and height */
 	uint64_t jxl_max_boxes; /* boxes of one JPEG XL container */
 	uint16_t tiff_compressions[IH_TIFF_MAX_COMPRESSIONS]; /* COMPRESSION_* allowed */

@@ -12,7 +12,7 @@ BEGIN {
 		       "webp_max_chunks webp_max_chunk_bytes webp_max_side max_icc_bytes", fixed, " ")
 	# HEIF and AVIF (ISO-BMFF, guest/decode/isobmff.c)
 	nbmff = split("bmff_max_boxes bmff_max_depth bmff_max_items bmff_max_refs " \
-		      "bmff_max_ref_depth bmff_max_tiles", bmff, " ")
+		      "bmff_max_ref_depth bmff_max_tiles bmff_max_side", bmff, " ")
 	for (i = 1; i <= nbmff; i++)
 		fixed[++nfixed] = bmff[i]
 	# JPEG XL (guest/decode/jxl.c)

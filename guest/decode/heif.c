@@ -12,6 +12,7 @@
  * orientation tag in a HEIF file is informational only and is not applied again.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,17 @@
 
 #include "anim.h"
 #include "cicp.h"
+#include "format_limits.h"
 #include "hevc_plugin.h"
 #include "isobmff.h"
 
-/* libheif's largest image side: ours (pixels) cannot need more than this. */
-#define HEIF_MAX_SIDE 65535
+/* libheif's image size limit (an int) from ours: its checks then agree with the walk's. */
+static int heif_side_limit(void)
+{
+	uint64_t side = ih_format_limits.bmff_max_side;
+
+	return side > INT_MAX ? INT_MAX : (int)side;
+}
 
 /* libheif's set-up (its built-in plugins, ours registered over them): once, in the parent. */
 static void heif_prepare(void)
@@ -239,7 +246,7 @@ static int decode_heif(const struct ih_limits *lim, const struct ih_decode_opts 
 		return -ENOMEM;
 	}
 	heif_context_set_max_decoding_threads(ctx, 0);
-	heif_context_set_maximum_image_size_limit(ctx, HEIF_MAX_SIDE);
+	heif_context_set_maximum_image_size_limit(ctx, heif_side_limit());
 	ih_hevc_plugin_limit(lim->max_pixels);
 	e = heif_context_read_from_memory_without_copy(ctx, in, len, NULL);
 	r = e.code == heif_error_Ok ? heif_primary(ctx, lim, opts, &budget, dest, &img, reason)

@@ -334,6 +334,15 @@ static int read_prop(const struct box *b, struct prop *pr, const struct ih_limit
 			return malformed(reason, "truncated ispe box");
 		pr->a = be32(p + 4);
 		pr->b = be32(p + 8);
+		if (pr->a > ih_format_limits.bmff_max_side ||
+		    pr->b > ih_format_limits.bmff_max_side) {
+			ih_reason_set(reason,
+				      "image of %u x %u pixels (ispe) has a side over %llu "
+				      "(bmff_max_side)",
+				      pr->a, pr->b,
+				      (unsigned long long)ih_format_limits.bmff_max_side);
+			return -E2BIG;
+		}
 		if ((uint64_t)pr->a * pr->b > lim->max_pixels) {
 			ih_reason_set(reason,
 				      "image of %u x %u pixels (ispe) is over the limit of %llu",

@@ -563,6 +563,10 @@ static void check_mutants(void)
 		snprintf(name, sizeof(name), "%s-ispe-40000x40000-declared-far-beyond-the-data", f);
 		check_hostile(name, &m, "over the limit");
 		memcpy(m.p, b->p, b->len);
+		bmff_set_ispe(m.p, m.len, 70000, 16);
+		snprintf(name, sizeof(name), "%s-ispe-70000x16-a-side-past-bmff_max_side", f);
+		check_hostile(name, &m, "(bmff_max_side)");
+		memcpy(m.p, b->p, b->len);
 		bmff_zero_box(m.p, m.len, "mdat");
 		snprintf(name, sizeof(name), "%s-corrupt-codestream-zeroed", f);
 		check_hostile(name, &m, k ? "(libavif)" : "(libheif)");

@@ -3,7 +3,7 @@
 # tests/farm/farm_check, good and hostile) through the microVMs, two ways on this one node:
 #
 #   baseline  one `ih-vm decode --jobs 2 --manifest ... --records ...`: 2 warm VMs
-#   slurm     the example array (examples/slurm/decode.sbatch) of 4 tasks on a one-node
+#   slurm     the example array (host/farm/slurm/decode.sbatch) of 4 tasks on a one-node
 #             cluster whose node has this machine's CPUs (2 here): each task one VM
 #             (--cpus-per-task=1), so 2 at a time, each booting its own VM; timed from
 #             sbatch to the last task gone from squeue
@@ -54,7 +54,7 @@ tests/farm/slurm-cluster.sh start "$cluster" >"$tmp/cluster.log" 2>&1 ||
 export SLURM_CONF=$cluster/slurm.conf IHVM=$ihvm
 mkdir "$tmp/logs"
 t0=$(now)
-job=$(sbatch --parsable --array=0-3 -o "$tmp/logs/%A_%a.log" examples/slurm/decode.sbatch \
+job=$(sbatch --parsable --array=0-3 -o "$tmp/logs/%A_%a.log" host/farm/slurm/decode.sbatch \
 	"$tmp/data/manifest" "$tmp/out2" "$tmp/records" 4) || exit 1
 while squeue -h -j "${job%%;*}" 2>/dev/null | grep -q .; do sleep 0.05; done
 t1=$(now)

@@ -1,1 +1,0 @@
-#include "guest/sandbox/s.h"
