@@ -180,8 +180,8 @@ int ih_decode_into(const struct ih_limits *lim, const struct ih_decode_opts *opt
 	}
 	decoder = decoder_for(in, len);
 	if (!decoder) {
-		ih_reason_set(reason, "unknown format (not PNG, JPEG, GIF, WebP, TIFF, HEIF or "
-				      "AVIF by its magic bytes)");
+		ih_reason_set(reason, "unknown format (not PNG, JPEG, GIF, WebP, TIFF, HEIF, AVIF "
+				      "or JPEG XL by its magic bytes)");
 		return -EINVAL;
 	}
 	if (!opts)

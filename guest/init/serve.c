@@ -1,7 +1,8 @@
 /*
  * The guest's decode service (serve.h). The host is the only peer; its requests are still
- * parsed against the guest's own ceiling before anything is allocated. A crashed or killed
- * decoder child is a rejected image and the service carries on; anything wrong on the
+ * parsed against the guest's own ceiling before anything is allocated. Each image goes to a
+ * decoder child made in advance (guest/sandbox/spare.h) while the last one decoded. A crashed or
+ * killed decoder child is a rejected image and the service carries on; anything wrong on the
  * service's side ends it, and the init powers the VM off.
  */
 #include <errno.h>
@@ -202,6 +203,8 @@ static int serve_one(int fd, const struct ih_limits *ceiling, bool bench)
 		send_internal(fd, r);
 		return r;
 	}
+	if (d.note[0])
+		printf("ih-serve: note: %s\n", d.note);
 	r = send_response(fd, &d);
 	ih_decoded_free(&d);
 	return r;
@@ -219,12 +222,17 @@ static int start(int *ret_fd)
 
 int ih_serve_stream(int fd, const struct ih_limits *ceiling, bool bench)
 {
-	int r;
+	int r = ih_isolate_spares_start(); /* before any image is read: the spawner holds none */
 
+	if (r < 0)
+		printf("ih-serve: no pre-spawned decoders (%s): each image waits for a fresh "
+		       "child\n",
+		       strerror(-r));
 	do {
 		r = serve_one(fd, ceiling, bench);
 		reap_strays();
 	} while (r == 0);
+	ih_isolate_spares_stop();
 	return r < 0 ? r : 0;
 }
 

@@ -17,8 +17,10 @@ int ih_serve(void);
 /*
  * The service's loop on an established stream fd, requests checked against ceiling: 0 after
  * IH_REQ_SHUTDOWN or the end of the stream, -errno when it must stop (a request it refuses,
- * a broken stream, a failure of its own). bench as in ih_serve_bench(). It prints nothing
- * but the bench lines: the host tests run it over a socketpair.
+ * a broken stream, a failure of its own). bench as in ih_serve_bench(). Images go to
+ * pre-spawned children (ih_isolate_spares_start) for the stream's life; none is left when
+ * it returns. It prints only the bench lines and a note when a waiting child died (or spares
+ * could not start): the host tests run it over a socketpair.
  */
 int ih_serve_stream(int fd, const struct ih_limits *ceiling, bool bench);
 

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,13 +18,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "guest/decode/decode.h"
 #include "isolate.h"
+#include "pool.h"
 #include "sandbox.h"
 #include "spare.h"
 
@@ -444,127 +445,71 @@ static int run_child(const struct ih_limits *lim, uint32_t flags, struct decode_
  * ---- Pre-spawned children (guest/sandbox/spare.h) ----
  *
  * When spares are on, every image goes to a spare made by the spawner: the next image's
- * spare is asked for as soon as this image's spare is taken, so its clone, sandbox setup and
- * page faults happen while this image decodes. Its pixels are a memfd from the pool below,
- * mapped here for good (our page tables stay filled: reading the pixels costs no faults) and
- * cleaned between children as the arena is. A spare made for other limits, or one that died
- * while waiting, is never used: it is reaped (a dead one is named in the result's note) and
- * another is made.
+ * spare is asked for as soon as this image has been handed to its spare, so its clone,
+ * sandbox setup and page faults happen while this image decodes. Its pixels and its image
+ * are memfds from two pools (guest/sandbox/pool.h), mapped here for good (our page tables
+ * stay filled: writing the image and reading the pixels cost no faults) and cleaned between
+ * children as the arena is; the image's is sealed, read-only to the spare. A spare made for
+ * other limits, or one that died while waiting, is never used: it is reaped (a dead one is
+ * named in the result's note) and another is made.
  */
-#define POOL_IDLE_MAX 2 /* clean buffers kept for the next spares; more are unmapped */
 #define SPARE_TRIES 3
-
-struct pool_buf {
-	int fd; /* the memfd; -1: an empty slot */
-	uint8_t *buf; /* our mapping, MADV_DONTFORK: no fork of ours inherits it */
-	size_t cap;
-	size_t dirty; /* bytes from the start that hold the last image's pixels */
-	bool busy; /* a child's, or a caller's pixels */
-};
+#define SEEN_IMAGES 4 /* images whose sizes the next spare's page faults follow */
 
 enum next_state { NEXT_NONE, NEXT_ASKED, NEXT_READY };
+
+/* A spare's two pool slots: its pixels (it writes them) and its image (read-only to it). */
+struct spare_bufs {
+	int pixels, input;
+};
 
 static struct {
 	struct ih_spawner spawner; /* pid -1: spares are off */
 	enum next_state state;
 	struct ih_spare_want want; /* what the next spare is made for */
 	struct ih_spare spare; /* NEXT_READY: the next spare, or its refused setup */
-	int buf; /* its pool slot */
-	struct pool_buf *pool; /* grows while callers hold many results */
-	int n_pool;
-	uint64_t last_pixels, last_input; /* what the next spare faults in while waiting */
+	struct spare_bufs bufs; /* its pool slots */
+	struct ih_pool pixels, inputs;
+	/* The sizes of the last images: the next spare faults in their largest while waiting,
+	 * so that a batch of mixed sizes does not fault pages after every small image. */
+	uint64_t seen_pixels[SEEN_IMAGES], seen_input[SEEN_IMAGES];
+	unsigned int n_seen;
 	struct ih_spares_stats stats;
-} sp = { .spawner = { .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 } };
+} sp = { .spawner = { .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 },
+	 .inputs = { .sealed = true } };
 
-static void pool_drop(struct pool_buf *b)
+static void bufs_release(const struct spare_bufs *b)
 {
-	munmap(b->buf, b->cap);
-	close(b->fd);
-	*b = (struct pool_buf){ .fd = -1 };
+	bool keep = sp.spawner.pid > 0;
+
+	ih_pool_release(&sp.pixels, b->pixels, keep);
+	ih_pool_release(&sp.inputs, b->input, keep);
 }
 
-static int pool_make(struct pool_buf *b, size_t cap)
+/* Clean slots for the next spare: 0 with *ret, or -errno. */
+static int bufs_get(const struct ih_spare_want *want, struct spare_bufs *ret)
 {
-	int fd = memfd_create("ih-pixels", MFD_CLOEXEC);
-	void *p;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)cap) < 0) {
-		close(fd);
-		return -errno;
+	ret->pixels = ih_pool_get(&sp.pixels, (size_t)want->pixel_cap);
+	if (ret->pixels < 0)
+		return ret->pixels;
+	ret->input = ih_pool_get(&sp.inputs, (size_t)want->input_cap);
+	if (ret->input < 0) {
+		ih_pool_release(&sp.pixels, ret->pixels, true);
+		return ret->input;
 	}
-	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED || madvise(p, cap, MADV_DONTFORK) < 0) {
-		int e = errno;
-
-		if (p != MAP_FAILED)
-			munmap(p, cap);
-		close(fd);
-		return -e;
-	}
-	*b = (struct pool_buf){ .fd = fd, .buf = p, .cap = cap, .busy = true };
 	return 0;
 }
 
-/* A buffer is free again: kept for the next spare, or unmapped if enough are kept. */
-static void pool_release(int i)
+/* After the reaped spare: its pixels (if OK) become the caller's, the rest is discarded;
+ * its image stays in the input slot until the slot is next cleaned. */
+static void bufs_take(const struct spare_bufs *b, size_t input_len, struct ih_decoded *d)
 {
-	int idle = 0;
-
-	sp.pool[i].busy = false;
-	for (int k = 0; k < sp.n_pool; k++)
-		idle += sp.pool[k].fd >= 0 && !sp.pool[k].busy;
-	if (idle > POOL_IDLE_MAX || sp.spawner.pid <= 0)
-		pool_drop(&sp.pool[i]);
-}
-
-static int pool_grow(void)
-{
-	struct pool_buf *p = realloc(sp.pool, (size_t)(sp.n_pool + 1) * sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	sp.pool = p;
-	sp.pool[sp.n_pool] = (struct pool_buf){ .fd = -1 };
-	return sp.n_pool++;
-}
-
-/* A clean pool slot of cap bytes for the next child: its index, or -errno. */
-static int pool_get(size_t cap)
-{
-	int empty = -1;
-
-	for (int i = 0; i < sp.n_pool; i++) {
-		struct pool_buf *b = &sp.pool[i];
-
-		if (b->fd >= 0 && !b->busy && b->cap == cap) {
-			memset(b->buf, 0, b->dirty);
-			b->dirty = 0;
-			b->busy = true;
-			return i;
-		}
-		if (b->fd >= 0 && !b->busy && empty < 0)
-			pool_drop(b); /* made for other limits */
-		if (b->fd < 0 && empty < 0)
-			empty = i;
-	}
-	if (empty < 0)
-		empty = pool_grow();
-	if (empty < 0)
-		return empty;
-	return pool_make(&sp.pool[empty], cap) < 0 ? -ENOMEM : empty;
-}
-
-/* After the reaped child: its pixels (if OK) become the caller's, the rest is discarded. */
-static void pool_take(int i, struct ih_decoded *d)
-{
-	struct pool_buf *b = &sp.pool[i];
 	size_t keep = d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0;
 
-	if (keep < b->cap && madvise(b->buf + keep, b->cap - keep, MADV_REMOVE) < 0) {
-		pool_drop(b); /* cannot clean it: no one gets it again */
-		if (keep) {
+	sp.inputs.bufs[b->input].dirty = input_len;
+	ih_pool_release(&sp.inputs, b->input, sp.spawner.pid > 0);
+	if (ih_pool_trim(&sp.pixels, b->pixels, keep) < 0) {
+		if (keep) { /* cannot clean it: no one gets it again */
 			free(d->icc);
 			d->icc = NULL;
 			response_clear(&d->resp, IH_STATUS_INTERNAL);
@@ -572,22 +517,29 @@ static void pool_take(int i, struct ih_decoded *d)
 		}
 		return;
 	}
-	b->dirty = keep;
 	if (!keep) {
-		pool_release(i);
+		ih_pool_release(&sp.pixels, b->pixels, sp.spawner.pid > 0);
 		return;
 	}
-	d->pixels = b->buf;
+	d->pixels = sp.pixels.bufs[b->pixels].buf;
 	d->map_len = keep;
 }
 
-/* The pool slot whose pixels a caller holds at p, or -1. */
-static int pool_lent(const uint8_t *p)
+static uint64_t max_of(const uint64_t *v, uint64_t cap)
 {
-	for (int i = 0; i < sp.n_pool; i++)
-		if (sp.pool[i].fd >= 0 && sp.pool[i].busy && sp.pool[i].buf == p)
-			return i;
-	return -1;
+	uint64_t m = 0;
+
+	for (int i = 0; i < SEEN_IMAGES; i++)
+		m = v[i] > m ? v[i] : m;
+	return m < cap ? m : cap;
+}
+
+static void seen_add(uint64_t pixels, uint64_t input)
+{
+	unsigned int i = sp.n_seen++ % SEEN_IMAGES;
+
+	sp.seen_pixels[i] = pixels;
+	sp.seen_input[i] = input;
 }
 
 static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spare_want *ret)
@@ -598,9 +550,9 @@ static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spa
 		.lim = *lim,
 		.allow_degraded = flags & IH_REQ_ALLOW_DEGRADED,
 		.pixel_cap = cap,
-		.pixel_touch = sp.last_pixels < cap ? sp.last_pixels : cap,
-		.input_touch =
-			sp.last_input < lim->max_input_bytes ? sp.last_input : lim->max_input_bytes,
+		.input_cap = page_round((size_t)lim->max_input_bytes + 1),
+		.pixel_touch = max_of(sp.seen_pixels, cap),
+		.input_touch = max_of(sp.seen_input, lim->max_input_bytes),
 	};
 }
 
@@ -620,20 +572,22 @@ static bool want_same(const struct ih_spare_want *a, const struct ih_spare_want 
 /* Asks the spawner for the next spare, unless one is asked for or waiting. 0, -errno. */
 static int next_ask(const struct ih_spare_want *want)
 {
-	int i, r;
+	struct spare_bufs b;
+	int r;
 
 	if (sp.state != NEXT_NONE)
 		return 0;
-	i = pool_get((size_t)want->pixel_cap);
-	if (i < 0)
-		return i;
-	r = ih_spawner_ask(&sp.spawner, want, sp.pool[i].fd);
+	r = bufs_get(want, &b);
+	if (r < 0)
+		return r;
+	r = ih_spawner_ask(&sp.spawner, want, sp.pixels.bufs[b.pixels].fd,
+			   sp.inputs.bufs[b.input].fd);
 	if (r < 0) {
-		pool_release(i);
+		bufs_release(&b);
 		return r;
 	}
 	sp.want = *want;
-	sp.buf = i;
+	sp.bufs = b;
 	sp.state = NEXT_ASKED;
 	return 0;
 }
@@ -670,7 +624,7 @@ static void spare_close(struct ih_spare *s)
 	s->pidfd = s->in_fd = s->out_fd = -1;
 }
 
-/* Kills and reaps the waiting spare, unused; frees its pixels. */
+/* Kills and reaps the waiting spare, unused; then frees its buffers. */
 static int next_discard(int *ret_status)
 {
 	struct ih_spare s = sp.spare;
@@ -678,12 +632,12 @@ static int next_discard(int *ret_status)
 	int r = 0;
 
 	sp.state = NEXT_NONE;
-	pool_release(sp.buf);
-	if (s.pid <= 0)
-		return 0;
-	kill(s.pid, SIGKILL);
-	spare_close(&s);
-	r = spawner_reap(s.pid, ret_status, &ru);
+	if (s.pid > 0) {
+		kill(s.pid, SIGKILL);
+		spare_close(&s);
+		r = spawner_reap(s.pid, ret_status, &ru);
+	}
+	bufs_release(&sp.bufs);
 	return r;
 }
 
@@ -720,10 +674,10 @@ static int next_check(const struct ih_spare_want *want, struct ih_decoded *d)
 	return want_same(&sp.want, want) ? 0 : next_discard(&status);
 }
 
-/* A spare made for want, alive, taken out of sp (its pool slot in *ret_buf); or a refused
+/* A spare made for want, alive, taken out of sp (its pool slots in *ret_bufs); or a refused
  * setup (rep names the step). -errno when the spawner failed. */
 static int spare_take(const struct ih_spare_want *want, struct ih_decoded *d, struct ih_spare *ret,
-		      int *ret_buf)
+		      struct spare_bufs *ret_bufs)
 {
 	for (int tries = 0; tries < SPARE_TRIES; tries++) {
 		int r = next_collect();
@@ -740,7 +694,7 @@ static int spare_take(const struct ih_spare_want *want, struct ih_decoded *d, st
 			return r;
 		if (sp.state == NEXT_READY) {
 			*ret = sp.spare;
-			*ret_buf = sp.buf;
+			*ret_bufs = sp.bufs;
 			sp.state = NEXT_NONE;
 			return 0;
 		}
@@ -748,76 +702,48 @@ static int spare_take(const struct ih_spare_want *want, struct ih_decoded *d, st
 	return -ECHILD;
 }
 
-/* Writes iov[0..n) to the non-blocking fd before the deadline: 0, -ETIMEDOUT or -errno. */
-static int writev_until(struct child_watch *w, int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		uint64_t now = now_ms();
-		ssize_t k;
-
-		if (now >= w->deadline_ms)
-			return -ETIMEDOUT;
-		k = writev(fd, iov, n);
-		if (k < 0 && errno == EAGAIN) {
-			poll(&pfd, 1, (int)(w->deadline_ms - now));
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		for (; n > 0 && (size_t)k >= iov->iov_len; n--, iov++)
-			k -= (ssize_t)iov->iov_len;
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
-/* Sends the image (header, then bytes) on the spare's pipe before the deadline. A spare that
- * died meanwhile is left to read_answer and judge_exit, like any child that ended without an
- * answer; its pipe's SIGPIPE is taken here, not by the caller. */
-static void send_image(struct child_watch *w, int fd, const struct ih_decode_opts *opts,
-		       const uint8_t *input, size_t input_len)
+/* Sends the image: its bytes into the spare's input memory (its mapping is read-only and
+ * made before ours was sealed: it sees them without a copy of its own), then the header on
+ * its pipe, which wakes it. The header is one write of less than PIPE_BUF bytes into an empty
+ * pipe: it never blocks. A spare that died meanwhile is left to read_answer and judge_exit,
+ * like any child that ended without an answer; its pipe's SIGPIPE is taken here. */
+static void send_image(int fd, const struct ih_decode_opts *opts, const uint8_t *input,
+		       size_t input_len, uint8_t *input_mem)
 {
 	struct ih_spare_image img = { .len = input_len };
-	struct iovec iov[2] = { { &img, sizeof(img) }, { (void *)input, input_len } };
 	const struct timespec zero = { 0 };
 	sigset_t pipe_sig, old;
-	int flags = fcntl(fd, F_GETFL), r;
 
 	if (opts)
 		img.opts = *opts;
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return; /* the spare reads an incomplete image and fails */
+	memcpy(input_mem, input, input_len);
 	sigemptyset(&pipe_sig);
 	sigaddset(&pipe_sig, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
-	r = writev_until(w, fd, iov, 2);
-	if (r == -EPIPE)
+	if (write_full(fd, &img, sizeof(img)) < 0)
 		sigtimedwait(&pipe_sig, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r == -ETIMEDOUT)
-		w->timed_out = true;
 }
 
-/* The spare's decode, from the image to the judged outcome; -errno if the spawner failed. */
-static int spare_run(const struct ih_limits *lim, const struct ih_decode_opts *opts,
-		     const uint8_t *input, size_t input_len, struct ih_spare *s, size_t cap,
-		     struct ih_decoded *d)
+/* The spare's decode, from the image to the judged outcome; -errno if the spawner failed.
+ * The next image's spare is asked for once this one has its image: its buffers are cleaned
+ * and it is made while this one decodes. */
+static int spare_run(const struct ih_spare_want *want, const struct ih_decode_opts *opts,
+		     const uint8_t *input, size_t input_len, struct ih_spare *s,
+		     const struct spare_bufs *b, struct ih_decoded *d)
 {
+	const struct ih_limits *lim = &want->lim;
 	struct child_watch w = { .pid = s->pid, .deadline_ms = now_ms() + lim->wall_ms };
 	int r;
 
-	send_image(&w, s->in_fd, opts, input, input_len);
+	_Static_assert(sizeof(struct ih_spare_image) < PIPE_BUF, "the header is one write");
+	send_image(s->in_fd, opts, input, input_len, sp.inputs.bufs[b->input].buf);
 	close(s->in_fd);
 	s->in_fd = -1;
+	next_ask(want);
 	w.pidfd = s->pidfd;
 	w.out_fd = s->out_fd;
-	read_answer(&w, lim, cap, d);
+	read_answer(&w, lim, sp.pixels.bufs[b->pixels].cap, d);
 	child_end(&w);
 	spare_close(s);
 	r = spawner_reap(w.pid, &w.status, &w.ru);
@@ -833,33 +759,31 @@ static int spare_decode(const struct ih_limits *lim, uint32_t flags,
 			struct ih_decoded *d)
 {
 	struct ih_spare_want want;
+	struct spare_bufs b;
 	struct ih_spare s;
-	int buf, r;
+	int r;
 
 	want_fill(lim, flags, &want);
 	if (!want.pixel_cap)
 		return -ENOMEM;
-	r = spare_take(&want, d, &s, &buf);
+	r = spare_take(&want, d, &s, &b);
 	if (r < 0)
 		return r;
 	if (s.rep.step != IH_STEP_NONE) {
-		pool_release(buf);
+		bufs_release(&b);
 		if (parent_failure(&s.rep))
 			return -s.rep.err;
 		sandbox_refused(&s.rep, d);
 		return 0;
 	}
 	sp.stats.last_pid = s.pid;
-	next_ask(&want); /* the next image's spare, made while this one decodes */
-	r = spare_run(lim, opts, input, input_len, &s, sp.pool[buf].cap, d);
+	r = spare_run(&want, opts, input, input_len, &s, &b, d);
 	if (r < 0) {
-		pool_release(buf);
+		bufs_release(&b);
 		return r;
 	}
-	pool_take(buf, d);
-	if (d->resp.status == IH_STATUS_OK)
-		sp.last_pixels = page_round(d->resp.pixel_len);
-	sp.last_input = input_len;
+	bufs_take(&b, input_len, d);
+	seen_add(d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0, input_len);
 	return 0;
 }
 
@@ -876,21 +800,19 @@ void ih_isolate_spares_stop(void)
 {
 	if (sp.spawner.pid <= 0)
 		return;
-	if (sp.state == NEXT_ASKED && next_collect() < 0) {
-		pool_release(sp.buf);
-		sp.state = NEXT_NONE;
-	}
+	if (sp.state == NEXT_ASKED)
+		next_collect(); /* if it fails, the spawner is gone and its spare with it */
 	if (sp.state == NEXT_READY) {
 		if (sp.spare.pid > 0)
 			kill(sp.spare.pid, SIGKILL);
 		spare_close(&sp.spare);
-		pool_release(sp.buf);
 	}
-	sp.state = NEXT_NONE;
 	ih_spawner_stop(&sp.spawner); /* it reaps what is left, then exits */
-	for (int i = 0; i < sp.n_pool; i++)
-		if (sp.pool[i].fd >= 0 && !sp.pool[i].busy)
-			pool_drop(&sp.pool[i]);
+	if (sp.state != NEXT_NONE)
+		bufs_release(&sp.bufs);
+	sp.state = NEXT_NONE;
+	ih_pool_drop_idle(&sp.pixels);
+	ih_pool_drop_idle(&sp.inputs);
 }
 
 void ih_isolate_spares_stats(struct ih_spares_stats *ret)
@@ -943,10 +865,10 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags,
 
 void ih_decoded_free(struct ih_decoded *d)
 {
-	int i = d->map_len ? pool_lent(d->pixels) : -1;
+	int i = d->map_len ? ih_pool_find(&sp.pixels, d->pixels) : -1;
 
 	if (i >= 0) {
-		pool_release(i);
+		ih_pool_release(&sp.pixels, i, sp.spawner.pid > 0);
 	} else if (d->map_len && d->pixels == arena.buf && arena.lent) {
 		arena.lent = false;
 		if (madvise(arena.buf, d->map_len, MADV_DOFORK) < 0)

@@ -3,7 +3,8 @@
 # one decode of guest/decode/ per image. May call guest/decode/; nothing here calls up
 # into guest/init/ or host/.
 DECODE_SRCS += guest/sandbox/landlock.c guest/sandbox/seccomp_filter.c \
-	guest/sandbox/sandbox.c guest/sandbox/spare.c guest/sandbox/isolate.c \
+	guest/sandbox/sandbox.c guest/sandbox/spare.c guest/sandbox/pool.c \
+	guest/sandbox/isolate.c \
 	$(GEN)/seccomp_policy.c
 DECODE_LIBS += -lseccomp
 DEB_PKGS += libseccomp-dev
@@ -16,7 +17,7 @@ $(GEN)/seccomp_policy.c: guest/sandbox/seccomp.policy guest/sandbox/gen-seccomp.
 # ASan+UBSan.
 DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
 DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
-DECODER_TESTS := test_proto test_escape test_decode test_degraded test_spare
+DECODER_TESTS := test_proto test_escape test_decode test_degraded test_spare test_pool
 UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
 
 $(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS) \

@@ -2,9 +2,10 @@
  * Pre-spawned decoder children, for guest/sandbox/isolate.c. A spawner process, forked
  * before the caller reads any image and holding none, makes each spare with
  * ih_sandbox_spawn() exactly as a fresh decode child is made (every layer, reported the same
- * way). The spare then touches its pixel memory and input buffer, so that their page faults
- * are paid while it waits, and blocks reading its one image from a socket. It decodes that
- * image, answers like any child, and exits: a spare is never reused.
+ * way). The spare then touches its pixel memory and its input memory, so that their page
+ * faults are paid while it waits, and blocks reading its image's header from a pipe; the
+ * image's bytes are already in the input memory, a sealed memfd it maps read-only. It decodes
+ * that image, answers like any child, and exits: a spare is never reused.
  *
  * Spares are the spawner's children, so the spawner reaps them when asked. A spare never saw
  * the caller's memory: it is a clone of the spawner, not of the caller holding other images.
@@ -30,8 +31,9 @@ struct ih_spare_want {
 	struct ih_limits lim;
 	bool allow_degraded;
 	uint64_t pixel_cap; /* the size of the pixel memory it is given */
+	uint64_t input_cap; /* the size of the input memory, more than lim.max_input_bytes */
 	uint64_t pixel_touch; /* bytes of it to fault in while waiting */
-	uint64_t input_touch; /* bytes of the input buffer to fault in while waiting */
+	uint64_t input_touch; /* bytes of the input memory to fault in while waiting */
 };
 
 struct ih_spawner {
@@ -44,12 +46,12 @@ struct ih_spawner {
 struct ih_spare {
 	pid_t pid;
 	int pidfd;
-	int in_fd; /* the image goes here (a pipe), then it is closed */
+	int in_fd; /* the image's header goes here (a pipe), then it is closed */
 	int out_fd; /* the answer comes here, as from a fresh child */
 	struct ih_sandbox_report rep; /* step IH_STEP_NONE: the spare is waiting */
 };
 
-/* The header of the image a spare is sent, followed by len bytes. */
+/* The header of the image a spare is sent; its len bytes are in the input memory. */
 struct ih_spare_image {
 	uint64_t len;
 	struct ih_decode_opts opts;
@@ -63,8 +65,10 @@ typedef int (*ih_spare_decode_fn)(const struct ih_limits *lim, const struct ih_d
 /* Starts the spawner: 0 with *ret, or -errno. */
 int ih_spawner_start(ih_spare_decode_fn fn, struct ih_spawner *ret);
 
-/* Asks for a spare as want says, its pixels in memfd (pixel_cap bytes); answered in order. */
-int ih_spawner_ask(const struct ih_spawner *s, const struct ih_spare_want *want, int memfd);
+/* Asks for a spare as want says, its pixels in pixel_fd (pixel_cap bytes), its image in
+ * input_fd (input_cap bytes, sealed against writable mappings); answered in order. */
+int ih_spawner_ask(const struct ih_spawner *s, const struct ih_spare_want *want, int pixel_fd,
+		   int input_fd);
 
 /* The answer to the oldest ask: 0 with *ret (rep says whether a spare waits; if not, its
  * fds are -1), or -errno (the spawner is gone). */

@@ -3,13 +3,16 @@
  * a socketpair: the requests are written ahead, the loop runs until it stops, then the
  * answers are read back. Proves that images are decoded in order (pixels equal to a direct
  * decode), that a hostile image is one rejected answer and the service carries on, that
- * SHUTDOWN and the end of the stream stop it cleanly, and that a request over the guest's
- * ceiling or a stream cut inside an image stop it with an error and no answer.
+ * SHUTDOWN and the end of the stream stop it cleanly (the images decoded by pre-spawned
+ * children, none left behind), and that a request over the guest's ceiling or a stream cut
+ * inside an image stop it with an error and no answer.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../corpus/corpus.h"
@@ -84,6 +87,21 @@ static int same_as_direct(const struct ih_limits *lim, const struct img *in,
 	return same;
 }
 
+/* The images went to pre-spawned children, and the stream's end left no process behind: we
+ * are a subreaper, so an orphaned spare or spawner would be our child now. */
+static void check_spares_gone(void)
+{
+	struct ih_spares_stats st;
+	pid_t left;
+
+	ih_isolate_spares_stats(&st);
+	left = waitpid(-1, NULL, WNOHANG);
+	tap_ok(st.last_pid > 0 && st.spawner_pid == -1 && left < 0 && errno == ECHILD,
+	       "the images went to pre-spawned children (last pid %d) and none is left after the "
+	       "stream (spawner %d, waitpid %d)",
+	       (int)st.last_pid, (int)st.spawner_pid, (int)left);
+}
+
 static void test_in_order(const struct ih_limits *lim, const struct ih_limits *ceiling,
 			  const struct img *jpg, const struct img *png)
 {
@@ -109,6 +127,7 @@ static void test_in_order(const struct ih_limits *lim, const struct ih_limits *c
 	       "the service carries on: the next PNG comes back as its direct decode");
 	tap_ok(d[0].resp.layers == d[2].resp.layers && d[0].resp.layers != 0,
 	       "every answer reports the sandbox layers (0x%x)", d[0].resp.layers);
+	check_spares_gone();
 	for (int i = 0; i < 3; i++)
 		free(d[i].pixels);
 	fake_close();
@@ -169,6 +188,8 @@ int main(void)
 	struct ih_limits lim, ceiling;
 	struct img jpg, png;
 
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		abort();
 	ih_limits_default(&lim);
 	ih_limits_ceiling(&ceiling);
 	if (corpus_jpeg_rgb(37, 29, 90, 1, &jpg.data, &jpg.len) < 0 ||
