@@ -470,8 +470,9 @@ static struct {
 	struct ih_spare spare; /* NEXT_READY: the next spare, or its refused setup */
 	struct spare_bufs bufs; /* its pool slots */
 	struct ih_pool pixels, inputs;
-	/* The sizes of the last images: the next spare faults in their largest while waiting,
-	 * so that a batch of mixed sizes does not fault pages after every small image. */
+	/* The sizes of the last images: the next spare faults in their smallest while waiting
+	 * (until its image arrives), so that a batch of mixed sizes does not fault in pages a
+	 * small image never uses. */
 	uint64_t seen_pixels[SEEN_IMAGES], seen_input[SEEN_IMAGES];
 	unsigned int n_seen;
 	struct ih_spares_stats stats;
@@ -506,7 +507,7 @@ static void bufs_take(const struct spare_bufs *b, size_t input_len, struct ih_de
 {
 	size_t keep = d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0;
 
-	sp.inputs.bufs[b->input].dirty = input_len;
+	sp.inputs.bufs[b->input].dirty = IH_SPARE_INPUT_OFF + input_len; /* the word too */
 	ih_pool_release(&sp.inputs, b->input, sp.spawner.pid > 0);
 	if (ih_pool_trim(&sp.pixels, b->pixels, keep) < 0) {
 		if (keep) { /* cannot clean it: no one gets it again */
@@ -525,12 +526,15 @@ static void bufs_take(const struct spare_bufs *b, size_t input_len, struct ih_de
 	d->map_len = keep;
 }
 
-static uint64_t max_of(const uint64_t *v, uint64_t cap)
+/* The smallest of the last sizes seen (0 when none): pages the next image very likely needs.
+ * Touching more would cost as much as the faults it saves whenever a small image follows. */
+static uint64_t least_of(const uint64_t *v, uint64_t cap)
 {
 	uint64_t m = 0;
 
 	for (int i = 0; i < SEEN_IMAGES; i++)
-		m = v[i] > m ? v[i] : m;
+		if (v[i] && (!m || v[i] < m))
+			m = v[i];
 	return m < cap ? m : cap;
 }
 
@@ -550,9 +554,9 @@ static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spa
 		.lim = *lim,
 		.allow_degraded = flags & IH_REQ_ALLOW_DEGRADED,
 		.pixel_cap = cap,
-		.input_cap = page_round((size_t)lim->max_input_bytes + 1),
-		.pixel_touch = max_of(sp.seen_pixels, cap),
-		.input_touch = max_of(sp.seen_input, lim->max_input_bytes),
+		.input_cap = page_round(IH_SPARE_INPUT_OFF + (size_t)lim->max_input_bytes + 1),
+		.pixel_touch = least_of(sp.seen_pixels, cap),
+		.input_touch = least_of(sp.seen_input, lim->max_input_bytes),
 	};
 }
 
@@ -716,7 +720,8 @@ static void send_image(int fd, const struct ih_decode_opts *opts, const uint8_t 
 
 	if (opts)
 		img.opts = *opts;
-	memcpy(input_mem, input, input_len);
+	memcpy(input_mem + IH_SPARE_INPUT_OFF, input, input_len);
+	__atomic_store_n((uint32_t *)input_mem, 1, __ATOMIC_RELEASE); /* it stops touching */
 	sigemptyset(&pipe_sig);
 	sigaddset(&pipe_sig, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);

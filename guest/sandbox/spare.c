@@ -10,6 +10,7 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -92,35 +93,41 @@ static int read_msg(int fd, void *buf, size_t len)
 
 /* ---- the spare, inside its sandbox ---- */
 
-/*
- * Makes every page of p ready for writing now, while the spare waits, so that the decode
- * pays no first touch. Two costs: the kernel's page tables (one MADV_POPULATE_WRITE fills
- * them without a fault per page; before Linux 5.14 the writes below fault them in), and,
- * on a hypervisor with shadow page tables, its own entry for each page, made on this
- * process's first access whatever the kernel's tables hold: only a write to every page
- * pays that ahead (measured here: a 12 MP JPEG's decode in a fresh child 110 ms with the
- * tables populated, 54 ms with its pages also written first; 53 ms in the parent).
- */
-static void touch(uint8_t *p, size_t len)
+#define TOUCH_CHUNK (1u << 20) /* pages made ready between looks at the handed word */
+
+/* Whether the caller has put the image in (the word it sets after the bytes). */
+static bool handed(const uint8_t *input)
 {
-	if (len == 0)
-		return;
-	madvise(p, page_round(len), MADV_POPULATE_WRITE);
-	for (size_t off = 0; off < len; off += page_size())
-		((volatile uint8_t *)p)[off] = 0;
+	return __atomic_load_n((const uint32_t *)input, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* The same for memory the spare only reads. */
-static void touch_read(const uint8_t *p, size_t len)
+/*
+ * Makes the pages of p ready now, while the spare waits, so that the decode pays no first
+ * touch, until the image is handed over (then the rest fault in as the decoder reaches
+ * them). Two costs per page: the kernel's page tables (one MADV_POPULATE_* per chunk fills
+ * them without a fault per page; before Linux 5.14 the accesses below fault them in), and,
+ * on a hypervisor with shadow page tables, its own entry, made on this process's first
+ * access whatever the kernel's tables hold: only an access to every page pays that ahead
+ * (measured here: a 12 MP JPEG's decode in a fresh child 110 ms with the tables populated,
+ * 54 ms with its pages also written first; 53 ms in the parent). write: the spare writes
+ * these pages, so a write makes them ready (the memory holds zeros); else a read.
+ */
+static void touch(const uint8_t *p, size_t len, bool write, const uint8_t *input)
 {
-	uint8_t sum = 0;
+	for (size_t at = 0; at < len && !handed(input); at += TOUCH_CHUNK) {
+		size_t n = len - at < TOUCH_CHUNK ? len - at : TOUCH_CHUNK;
+		uint8_t sum = 0;
 
-	if (len == 0)
-		return;
-	madvise((void *)p, page_round(len), MADV_POPULATE_READ);
-	for (size_t off = 0; off < len; off += page_size())
-		sum ^= ((const volatile uint8_t *)p)[off];
-	(void)sum;
+		madvise((void *)(p + at), page_round(n),
+			write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+		for (size_t off = at; off < at + n; off += page_size()) {
+			if (write)
+				((volatile uint8_t *)p)[off] = 0;
+			else
+				sum ^= ((const volatile uint8_t *)p)[off];
+		}
+		(void)sum;
+	}
 }
 
 /* 0 when len bytes were read, 1 on a clean end before the first byte, -1 otherwise. */
@@ -147,15 +154,15 @@ static int spare_body(void *arg, uint32_t layers)
 	struct ih_spare_image img;
 	int r;
 
-	touch(job->dest.buf, (size_t)job->want->pixel_touch);
-	touch_read(job->input, (size_t)job->want->input_touch);
+	touch(job->input, IH_SPARE_INPUT_OFF + (size_t)job->want->input_touch, false, job->input);
+	touch(job->dest.buf, (size_t)job->want->pixel_touch, true, job->input);
 	r = read_exact(job->in_fd, &img, sizeof(img));
 	if (r == 1)
 		return 0; /* never used: the caller closed the pipe */
 	if (r < 0 || img.len > job->want->lim.max_input_bytes)
 		return 3;
-	return job->fn(&job->want->lim, &img.opts, job->input, (size_t)img.len, &job->dest,
-		       job->out_fd, layers);
+	return job->fn(&job->want->lim, &img.opts, job->input + IH_SPARE_INPUT_OFF, (size_t)img.len,
+		       &job->dest, job->out_fd, layers);
 }
 
 /* ---- the spawner ---- */
@@ -176,8 +183,10 @@ static int spawn_maps(const struct ih_spare_want *want, int pixel_fd, int input_
 	void *p;
 
 	if (want->pixel_cap == 0 || want->pixel_cap > SIZE_MAX / 2 ||
-	    want->input_cap <= want->lim.max_input_bytes || want->input_cap > SIZE_MAX / 2 ||
-	    want->pixel_touch > want->pixel_cap || want->input_touch > want->lim.max_input_bytes)
+	    want->lim.max_input_bytes > SIZE_MAX / 2 ||
+	    want->input_cap <= IH_SPARE_INPUT_OFF + want->lim.max_input_bytes ||
+	    want->input_cap > SIZE_MAX / 2 || want->pixel_touch > want->pixel_cap ||
+	    want->input_touch > want->lim.max_input_bytes)
 		return -EINVAL;
 	job->dest.cap = (size_t)want->pixel_cap;
 	p = mmap(NULL, job->dest.cap, PROT_READ | PROT_WRITE, MAP_SHARED, pixel_fd, 0);

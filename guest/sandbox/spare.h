@@ -31,7 +31,7 @@ struct ih_spare_want {
 	struct ih_limits lim;
 	bool allow_degraded;
 	uint64_t pixel_cap; /* the size of the pixel memory it is given */
-	uint64_t input_cap; /* the size of the input memory, more than lim.max_input_bytes */
+	uint64_t input_cap; /* the input memory's size, over IH_SPARE_INPUT_OFF + max_input_bytes */
 	uint64_t pixel_touch; /* bytes of it to fault in while waiting */
 	uint64_t input_touch; /* bytes of the input memory to fault in while waiting */
 };
@@ -50,6 +50,11 @@ struct ih_spare {
 	int out_fd; /* the answer comes here, as from a fresh child */
 	struct ih_sandbox_report rep; /* step IH_STEP_NONE: the spare is waiting */
 };
+
+/* The input memory: a word the caller sets once the image is in (the waiting spare stops
+ * faulting pages in when it sees it: the image goes first), then the image's bytes from
+ * IH_SPARE_INPUT_OFF. */
+#define IH_SPARE_INPUT_OFF 64
 
 /* The header of the image a spare is sent; its len bytes are in the input memory. */
 struct ih_spare_image {
