@@ -3,8 +3,8 @@
  * and by the launcher for `--isolation=process`. The child's answer crosses the boundary
  * as a wire-protocol response header on a pipe, checked against the request's limits
  * here; its pixels are written straight into shared memory made for it (guest/sandbox/isolate.c).
- * With spares on, that child was made in advance (guest/sandbox/spare.h) and gets the image
- * over a socket.
+ * With spares on, that child was made in advance (guest/sandbox/spare.h) and finds the
+ * image in shared memory it maps read-only.
  */
 #ifndef IH_GUEST_ISOLATE_H
 #define IH_GUEST_ISOLATE_H
