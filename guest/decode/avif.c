@@ -270,4 +270,5 @@ const struct ih_decoder ih_decoder_avif = {
 	.name = "avif",
 	.decode = decode_avif,
 	.prepare = avif_prepare,
+	.lazy = true,
 };

@@ -73,15 +73,54 @@ const char *ih_decode_format(const uint8_t *in, size_t len)
 	return d ? d->name : NULL;
 }
 
-void ih_decoders_prepare(void)
+/* Every decoder once: the magic table's, then the ISO-BMFF ones. */
+static const struct ih_decoder *decoder_at(size_t i)
+{
+	if (i < N_FORMATS)
+		return formats[i].decoder;
+	i -= N_FORMATS;
+	return i < sizeof(bmff_decoders) / sizeof(bmff_decoders[0]) ? bmff_decoders[i] : NULL;
+}
+
+#define N_DECODERS (N_FORMATS + sizeof(bmff_decoders) / sizeof(bmff_decoders[0]))
+
+_Static_assert(N_DECODERS <= 32, "a lazy decoder's bit is its place in decoder_at()");
+
+void ih_decoders_prepare_eager(void)
 {
 	ih_color_prepare();
-	for (size_t i = 0; i < N_FORMATS; i++)
-		if (formats[i].decoder->prepare)
-			formats[i].decoder->prepare();
-	for (size_t i = 0; i < sizeof(bmff_decoders) / sizeof(bmff_decoders[0]); i++)
-		if (bmff_decoders[i] && bmff_decoders[i]->prepare)
-			bmff_decoders[i]->prepare();
+	for (size_t i = 0; i < N_DECODERS; i++) {
+		const struct ih_decoder *d = decoder_at(i);
+
+		if (d && d->prepare && !d->lazy)
+			d->prepare();
+	}
+}
+
+uint32_t ih_decode_lazy_need(const uint8_t *in, size_t len)
+{
+	const struct ih_decoder *d = decoder_for(in, len);
+
+	for (size_t i = 0; d && d->lazy && i < N_DECODERS; i++)
+		if (decoder_at(i) == d)
+			return 1u << i;
+	return 0;
+}
+
+void ih_decoders_prepare_lazy(uint32_t bits)
+{
+	for (size_t i = 0; i < N_DECODERS; i++) {
+		const struct ih_decoder *d = decoder_at(i);
+
+		if ((bits & (1u << i)) && d && d->lazy && d->prepare)
+			d->prepare();
+	}
+}
+
+void ih_decoders_prepare(void)
+{
+	ih_decoders_prepare_eager();
+	ih_decoders_prepare_lazy(~0u);
 }
 
 /* Memory the steps after the decoder may spend: the limit less the pixels themselves. */

@@ -77,9 +77,19 @@ const char *ih_decode_format(const uint8_t *in, size_t len);
 /*
  * Makes every decoder's one-time choices (e.g. libjpeg-turbo's SIMD routines) in this
  * process, so that sandboxed children forked from this thread later need no file access
- * for them. Idempotent.
+ * or system call for them. Idempotent.
  */
 void ih_decoders_prepare(void);
+
+/*
+ * The same in two parts, for a process that makes sandboxed children: the decoders whose
+ * set-up is cheap (ih_decoders_prepare_eager), and those whose set-up is a first decode
+ * (AVIF, JPEG XL), one bit each, prepared only once an image needs them: the bit of in's
+ * format (0: none needed), then ih_decoders_prepare_lazy() with the bits so far.
+ */
+void ih_decoders_prepare_eager(void);
+uint32_t ih_decode_lazy_need(const uint8_t *in, size_t len);
+void ih_decoders_prepare_lazy(uint32_t bits);
 
 /* printf into reason[] (or a note), cut to fit, non-printable bytes replaced by '?'. */
 __attribute__((format(printf, 2, 3))) void ih_reason_set(char reason[IH_REASON_MAX],

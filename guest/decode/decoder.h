@@ -25,6 +25,9 @@ struct ih_decoder {
 		      struct ih_image *ret, char reason[IH_REASON_MAX]);
 	/* The library's one-time set-up, done before any sandboxed child; NULL: none. */
 	void (*prepare)(void);
+	/* prepare is costly (a first decode of a built-in image): done only once an image of
+	 * this format comes (ih_decode_lazy_need), not for every VM's first image. */
+	bool lazy;
 };
 
 extern const struct ih_decoder ih_decoder_png;

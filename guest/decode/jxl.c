@@ -461,7 +461,8 @@ static int decode_jxl(const struct ih_limits *lim, const struct ih_decode_opts *
 
 /*
  * libjxl's first decode picks its SIMD routines (highway's CPU dispatch) and sets up the
- * C++ runtime's statics: done once here, in the parent, with a 1 x 1 lossless codestream.
+ * C++ runtime's statics: done once here, in the parent, with a 1 x 1 lossless codestream
+ * (once per process: ih_decoders_prepare() runs before every fresh child).
  */
 static void prepare_jxl(void)
 {
@@ -472,7 +473,11 @@ static void prepare_jxl(void)
 	struct ih_decode_opts opts = { 0 };
 	struct ih_image img = { 0 };
 	char reason[IH_REASON_MAX];
+	static bool done;
 
+	if (done)
+		return;
+	done = true;
 	ih_limits_default(&lim);
 	if (decode_jxl(&lim, &opts, tiny, sizeof(tiny), NULL, &img, reason) == 0)
 		ih_image_free(&img);
@@ -482,4 +487,5 @@ const struct ih_decoder ih_decoder_jxl = {
 	.name = "jxl",
 	.decode = decode_jxl,
 	.prepare = prepare_jxl,
+	.lazy = true,
 };

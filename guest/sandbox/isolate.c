@@ -475,6 +475,7 @@ static struct {
 	 * small image never uses. */
 	uint64_t seen_pixels[SEEN_IMAGES], seen_input[SEEN_IMAGES];
 	unsigned int n_seen;
+	uint32_t lazy; /* the lazy decoders images have needed (ih_decode_lazy_need) */
 	struct ih_spares_stats stats;
 } sp = { .spawner = { .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 },
 	 .inputs = { .sealed = true } };
@@ -546,9 +547,13 @@ static void seen_add(uint64_t pixels, uint64_t input)
 	sp.seen_input[i] = input;
 }
 
-static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spare_want *ret)
+/* What the spare for this request must be; lazy decoders seen so far stay prepared. */
+static void want_fill(const struct ih_limits *lim, uint32_t flags, const uint8_t *input,
+		      size_t input_len, struct ih_spare_want *ret)
 {
 	uint64_t cap = pixel_cap(lim);
+
+	sp.lazy |= ih_decode_lazy_need(input, input_len);
 
 	*ret = (struct ih_spare_want){
 		.lim = *lim,
@@ -557,6 +562,7 @@ static void want_fill(const struct ih_limits *lim, uint32_t flags, struct ih_spa
 		.input_cap = page_round(IH_SPARE_INPUT_OFF + (size_t)lim->max_input_bytes + 1),
 		.pixel_touch = least_of(sp.seen_pixels, cap),
 		.input_touch = least_of(sp.seen_input, lim->max_input_bytes),
+		.lazy = sp.lazy,
 	};
 }
 
@@ -565,8 +571,8 @@ static bool want_same(const struct ih_spare_want *a, const struct ih_spare_want 
 	const struct ih_limits *x = &a->lim, *y = &b->lim;
 
 	return a->allow_degraded == b->allow_degraded && a->pixel_cap == b->pixel_cap &&
-	       x->max_input_bytes == y->max_input_bytes && x->max_pixels == y->max_pixels &&
-	       x->max_memory_bytes == y->max_memory_bytes &&
+	       (b->lazy & ~a->lazy) == 0 && x->max_input_bytes == y->max_input_bytes &&
+	       x->max_pixels == y->max_pixels && x->max_memory_bytes == y->max_memory_bytes &&
 	       x->max_jpeg_scans == y->max_jpeg_scans &&
 	       x->max_png_chunk_bytes == y->max_png_chunk_bytes &&
 	       x->max_png_chunks == y->max_png_chunks && x->cpu_ms == y->cpu_ms &&
@@ -768,7 +774,7 @@ static int spare_decode(const struct ih_limits *lim, uint32_t flags,
 	struct ih_spare s;
 	int r;
 
-	want_fill(lim, flags, &want);
+	want_fill(lim, flags, input, input_len, &want);
 	if (!want.pixel_cap)
 		return -ENOMEM;
 	r = spare_take(&want, d, &s, &b);
@@ -797,7 +803,7 @@ int ih_isolate_spares_start(void)
 	if (sp.spawner.pid > 0)
 		return 0;
 	arena_drop(); /* shared with every child of ours: the spawner must not inherit it */
-	ih_decoders_prepare();
+	ih_decoders_prepare_eager(); /* the lazy ones in the spawner, once an image needs them */
 	return ih_spawner_start(decode_answer, &sp.spawner);
 }
 
@@ -854,7 +860,8 @@ int ih_isolate_decode(const struct ih_limits *lim, uint32_t flags,
 		*ret = d;
 		return 0;
 	}
-	ih_decoders_prepare();
+	ih_decoders_prepare_eager();
+	ih_decoders_prepare_lazy(ih_decode_lazy_need(input, input_len));
 	r = pixels_get(lim, &job.dest, &from_arena);
 	if (r < 0)
 		return r;

@@ -227,6 +227,7 @@ static void do_spawn(int ans_fd, const struct ask *ask, ih_spare_decode_fn fn)
 					  .rep = { .step = IH_STEP_SPAWN } } };
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, keep[2];
 
+	ih_decoders_prepare_lazy(want->lazy); /* inherited by the spare: done once here */
 	ans.r = spawn_maps(want, ask->pixel_fd, ask->input_fd, &job);
 	if (ans.r == 0) {
 		ans.r = spawn_pipes(in, out);
@@ -288,7 +289,7 @@ static __attribute__((noreturn)) void spawner_main(int ask_fd, int ans_fd, pid_t
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
 	signal(SIGCHLD, SIG_DFL);
-	ih_decoders_prepare();
+	ih_decoders_prepare_eager();
 	while (read_msg(ask_fd, &ask, sizeof(ask)) == 0) {
 		if (ask.type == ASK_SPAWN)
 			do_spawn(ans_fd, &ask, fn);

@@ -34,6 +34,7 @@ struct ih_spare_want {
 	uint64_t input_cap; /* the input memory's size, over IH_SPARE_INPUT_OFF + max_input_bytes */
 	uint64_t pixel_touch; /* bytes of it to fault in while waiting */
 	uint64_t input_touch; /* bytes of the input memory to fault in while waiting */
+	uint32_t lazy; /* lazy decoders the spawner prepares first (ih_decode_lazy_need) */
 };
 
 struct ih_spawner {

@@ -3,8 +3,8 @@
  * waiting for the next image has every sandbox layer (the doctor's own inspection of a live
  * child, from outside) and is the one that decodes it; a spare made for other limits, or
  * one killed while waiting, is never used, and the killed one is replaced and named in the
- * result's note; the wall clock starts when the image arrives; nothing is left running
- * once spares are stopped.
+ * result's note; the first AVIF gets a spare made after libavif's set-up; the wall clock starts
+ * when the image arrives; nothing is left running once spares are stopped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "../corpus/corpus.h"
 #include "../tap.h"
 #include "doctor/doctor.h"
+#include "guest/decode/avif_warmup.h"
 #include "guest/sandbox/isolate.h"
 #include "guest/sandbox/sandbox.h"
 
@@ -146,6 +147,31 @@ static void test_other_limits(const struct ih_limits *lim, const struct image *i
 	ih_decoded_free(&d);
 }
 
+/* The first AVIF: the waiting spare was made before libavif was set up (a first decode that
+ * makes system calls the child's filter kills), so it is not used; the spawner sets libavif
+ * up, and the AVIF decodes in a new spare, which later spares inherit. */
+static void test_lazy(const struct ih_limits *lim, const struct image *img)
+{
+	const struct image avif = { (uint8_t *)ih_avif_warmup, ih_avif_warmup_len };
+	struct ih_decoded d = { 0 };
+	pid_t before = waiting_pid();
+	bool ok = decode_ok(lim, &avif, &d);
+
+	tap_ok(before > 0 && ok && last_pid() != before && d.resp.width == 2,
+	       "the first AVIF decodes in a spare made after libavif's set-up, not in the one "
+	       "that waited (status %u: %s)",
+	       d.resp.status, d.resp.reason);
+	ih_decoded_free(&d);
+	before = waiting_pid();
+	tap_ok(before > 0 && decode_ok(lim, img, &d) && last_pid() == before,
+	       "the next image takes the waiting spare again (pid %d)", (int)before);
+	ih_decoded_free(&d);
+	before = waiting_pid();
+	tap_ok(before > 0 && decode_ok(lim, &avif, &d) && last_pid() == before,
+	       "so does the next AVIF: the set-up is inherited (pid %d)", (int)before);
+	ih_decoded_free(&d);
+}
+
 static void test_killed(const struct ih_limits *lim, const struct image *img)
 {
 	struct ih_spares_stats st0, st1;
@@ -221,6 +247,7 @@ int main(void)
 	test_layers(&lim, &img);
 	test_used(&lim, &img);
 	test_other_limits(&lim, &img);
+	test_lazy(&lim, &img);
 	test_killed(&lim, &img);
 	test_wall_from_arrival(&lim, &img);
 	test_stop();
