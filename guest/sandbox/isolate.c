@@ -504,11 +504,10 @@ static int bufs_get(const struct ih_spare_want *want, struct spare_bufs *ret)
 
 /* After the reaped spare: its pixels (if OK) become the caller's, the rest is discarded;
  * its image stays in the input slot until the slot is next cleaned. */
-static void bufs_take(const struct spare_bufs *b, size_t input_len, struct ih_decoded *d)
+static void bufs_take(const struct spare_bufs *b, struct ih_decoded *d)
 {
 	size_t keep = d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0;
 
-	sp.inputs.bufs[b->input].dirty = IH_SPARE_INPUT_OFF + input_len; /* the word too */
 	ih_pool_release(&sp.inputs, b->input, sp.spawner.pid > 0);
 	if (ih_pool_trim(&sp.pixels, b->pixels, keep) < 0) {
 		if (keep) { /* cannot clean it: no one gets it again */
@@ -749,6 +748,7 @@ static int spare_run(const struct ih_spare_want *want, const struct ih_decode_op
 
 	_Static_assert(sizeof(struct ih_spare_image) < PIPE_BUF, "the header is one write");
 	send_image(s->in_fd, opts, input, input_len, sp.inputs.bufs[b->input].buf);
+	sp.inputs.bufs[b->input].dirty = IH_SPARE_INPUT_OFF + input_len; /* the word too */
 	close(s->in_fd);
 	s->in_fd = -1;
 	next_ask(want);
@@ -789,11 +789,12 @@ static int spare_decode(const struct ih_limits *lim, uint32_t flags,
 	}
 	sp.stats.last_pid = s.pid;
 	r = spare_run(&want, opts, input, input_len, &s, &b, d);
-	if (r < 0) {
-		bufs_release(&b);
+	if (r < 0) { /* the spawner failed: what the spare wrote is not cleaned, but unmapped */
+		ih_pool_release(&sp.pixels, b.pixels, false);
+		ih_pool_release(&sp.inputs, b.input, false);
 		return r;
 	}
-	bufs_take(&b, input_len, d);
+	bufs_take(&b, d);
 	seen_add(d->resp.status == IH_STATUS_OK ? page_round(d->resp.pixel_len) : 0, input_len);
 	return 0;
 }
