@@ -316,7 +316,8 @@ static struct {
 	bool lent; /* those pixels are a caller's ih_decoded.pixels */
 } arena;
 
-/* Room for the largest image lim allows (within its memory), or 0 if absurd. */
+/* Room for the largest image lim allows (within its memory), or 0 if absurd; a whole number
+ * of 2 MiB pages, so that the pixel pool can put it on huge pages (pool.h). */
 static size_t pixel_cap(const struct ih_limits *lim)
 {
 	/* 16-bit RGBA (or CMYK) is the widest: 8 bytes a pixel. */
@@ -324,7 +325,9 @@ static size_t pixel_cap(const struct ih_limits *lim)
 
 	if (most > lim->max_memory_bytes)
 		most = lim->max_memory_bytes;
-	return most > SIZE_MAX / 2 ? 0 : page_round((size_t)most);
+	if (most > SIZE_MAX / 2)
+		return 0;
+	return ((size_t)most + IH_POOL_HUGE_PAGE - 1) / IH_POOL_HUGE_PAGE * IH_POOL_HUGE_PAGE;
 }
 
 static int map_shared(size_t cap, uint8_t **ret)
@@ -478,6 +481,7 @@ static struct {
 	uint32_t lazy; /* the lazy decoders images have needed (ih_decode_lazy_need) */
 	struct ih_spares_stats stats;
 } sp = { .spawner = { .pid = -1, .pidfd = -1, .ask_fd = -1, .ans_fd = -1 },
+	 .pixels = { .huge = true },
 	 .inputs = { .sealed = true } };
 
 static void bufs_release(const struct spare_bufs *b)
@@ -788,6 +792,7 @@ static int spare_decode(const struct ih_limits *lim, uint32_t flags,
 		return 0;
 	}
 	sp.stats.last_pid = s.pid;
+	sp.stats.last_pixel_page = sp.pixels.bufs[b.pixels].page;
 	r = spare_run(&want, opts, input, input_len, &s, &b, d);
 	if (r < 0) { /* the spawner failed: what the spare wrote is not cleaned, but unmapped */
 		ih_pool_release(&sp.pixels, b.pixels, false);

@@ -61,6 +61,7 @@ struct ih_spares_stats {
 	pid_t spawner_pid; /* -1: spares are off */
 	pid_t waiting_pid; /* the spare waiting for the next image, -1: none */
 	pid_t last_pid; /* the child that decoded the last image */
+	size_t last_pixel_page; /* the page size of its pixel memory (2 MiB: huge pages) */
 	unsigned int lost; /* spares that died while waiting (replaced, not used) */
 };
 void ih_isolate_spares_stats(struct ih_spares_stats *ret);

@@ -4,9 +4,16 @@
  * and an mprotect to writable both fail), while the caller's own mapping still writes; an
  * unsealed buffer, the control, lets both through. A buffer handed out again is all zero,
  * whatever the last image left in it.
+ *
+ * On 2 MiB huge pages (reserved here for the test, as root; put back after): a pixel buffer
+ * gets them; after a child wrote all of it, the trim leaves everything past the kept page
+ * zero and every page of the buffer reserved again (a later child cannot fault on a page the
+ * system ran out of); a buffer handed out again is all zero; with no huge page free, the
+ * pool falls back to 4 KiB pages.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +24,8 @@
 #include "guest/sandbox/pool.h"
 
 #define CAP (1u << 20)
+#define HUGE_CAP (4 * IH_POOL_HUGE_PAGE)
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 /* In a child, as a spare maps its input: 0 when neither a writable mapping nor an mprotect
  * to writable of a read-only mapping works, 1 when one of them does. */
@@ -81,10 +90,130 @@ static void check_clean(void)
 	free(p.bufs);
 }
 
+static long meminfo(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Huge pages free and not reserved: what a new mapping could still get. */
+static long huge_available(void)
+{
+	return meminfo("HugePages_Free:") - meminfo("HugePages_Rsvd:");
+}
+
+static bool huge_reserve(long n)
+{
+	FILE *f = fopen(NR_HUGEPAGES, "we");
+
+	if (!f)
+		return false;
+	fprintf(f, "%ld\n", n);
+	return fclose(f) == 0 && meminfo("HugePages_Total:") == n;
+}
+
+/* In a child, as a spare writes its pixels: 0 when all of the buffer took the writes. */
+static int child_fills(int fd, size_t cap)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		uint8_t *w = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (w == MAP_FAILED)
+			_exit(2);
+		memset(w, 0x77, cap);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static size_t count_nonzero(const uint8_t *p, size_t from, size_t to)
+{
+	size_t n = 0;
+
+	for (size_t k = from; k < to; k++)
+		n += p[k] != 0;
+	return n;
+}
+
+static void check_huge_trim(void)
+{
+	struct ih_pool p = { .huge = true };
+	int i = ih_pool_get(&p, HUGE_CAP), j, r;
+	long avail;
+
+	if (!tap_ok(i >= 0 && p.bufs[i].page == IH_POOL_HUGE_PAGE,
+		    "pixel memory is on 2 MiB pages when they are reserved (page %zu)",
+		    i >= 0 ? p.bufs[i].page : 0))
+		return;
+	avail = huge_available(); /* before reading: a read allocates the pages it reaches */
+	tap_ok(child_fills(p.bufs[i].fd, HUGE_CAP) == 0, "a child writes all of it");
+	r = ih_pool_trim(&p, i, 4096);
+	if (!tap_ok(r == 0 && p.bufs[i].dirty == IH_POOL_HUGE_PAGE,
+		    "the trim keeps the first huge page (%d, dirty %zu)", r, p.bufs[i].dirty))
+		return;
+	tap_ok(huge_available() == avail,
+	       "every page of the buffer is reserved again after the trim (%ld available, %ld "
+	       "before the child)",
+	       huge_available(), avail);
+	tap_ok(count_nonzero(p.bufs[i].buf, IH_POOL_HUGE_PAGE, HUGE_CAP) == 0,
+	       "past the kept page the memory is zero again");
+	ih_pool_release(&p, i, true);
+	j = ih_pool_get(&p, HUGE_CAP);
+	tap_ok(j == i && count_nonzero(p.bufs[j].buf, 0, HUGE_CAP) == 0,
+	       "the huge buffer handed out again is the same one, all zero");
+	if (j >= 0)
+		ih_pool_release(&p, j, false);
+	free(p.bufs);
+}
+
+static void check_huge_fallback(void)
+{
+	struct ih_pool p = { .huge = true };
+	int i = ih_pool_get(&p, HUGE_CAP);
+
+	tap_ok(i >= 0 && p.bufs[i].page == (size_t)sysconf(_SC_PAGESIZE),
+	       "with no huge page free, pixel memory falls back to base pages (page %zu)",
+	       i >= 0 ? p.bufs[i].page : 0);
+	if (i >= 0)
+		ih_pool_release(&p, i, false);
+	free(p.bufs);
+}
+
+static void check_huge(void)
+{
+	long had = meminfo("HugePages_Total:");
+	long busy = had - huge_available();
+
+	if (had < 0 || !huge_reserve(busy + 8)) {
+		tap_skip(
+			"huge pages: cannot reserve them (needs root and a kernel with hugetlbfs)");
+		huge_reserve(had);
+		return;
+	}
+	check_huge_trim();
+	if (huge_reserve(busy))
+		check_huge_fallback();
+	huge_reserve(had);
+}
+
 int main(void)
 {
 	check_sealing(true, "input memory, sealed");
 	check_sealing(false, "pixel memory, unsealed");
 	check_clean();
+	check_huge();
 	return tap_done();
 }

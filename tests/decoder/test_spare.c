@@ -4,7 +4,9 @@
  * child, from outside) and is the one that decodes it; a spare made for other limits, or
  * one killed while waiting, is never used, and the killed one is replaced and named in the
  * result's note; the first AVIF gets a spare made after libavif's set-up; the wall clock starts
- * when the image arrives; nothing is left running once spares are stopped.
+ * when the image arrives; with 2 MiB huge pages reserved (here, as root), a spare's pixel
+ * memory is on them and its pixels are the in-process decode's; nothing is left running once
+ * spares are stopped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "../tap.h"
 #include "doctor/doctor.h"
 #include "guest/decode/avif_warmup.h"
+#include "guest/decode/decode.h"
 #include "guest/sandbox/isolate.h"
 #include "guest/sandbox/sandbox.h"
 
@@ -215,6 +218,62 @@ static void test_wall_from_arrival(const struct ih_limits *lim, const struct ima
 	ih_decoded_free(&d);
 }
 
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+static long hugepages_get(void)
+{
+	FILE *f = fopen(NR_HUGEPAGES, "re");
+	long n = -1;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static bool hugepages_set(long n)
+{
+	FILE *f = fopen(NR_HUGEPAGES, "we");
+
+	if (!f)
+		return false;
+	fprintf(f, "%ld\n", n);
+	return fclose(f) == 0 && hugepages_get() == n;
+}
+
+/* Limits with a small pixel cap (8 MiB: four huge pages a buffer). */
+static void test_huge_pages(const struct ih_limits *lim, const struct image *img)
+{
+	struct ih_limits small = *lim;
+	struct ih_spares_stats st;
+	struct ih_decoded d = { 0 };
+	struct ih_image native = { 0 };
+	char reason[IH_REASON_MAX];
+	long had = hugepages_get();
+	bool ok, same;
+
+	small.max_pixels = 1u << 20;
+	if (had < 0 || !hugepages_set(had + 64)) {
+		tap_skip(
+			"huge pages: cannot reserve them (needs root and a kernel with hugetlbfs)");
+		return;
+	}
+	decode_ok(&small, img, &d); /* the spare waiting was made for other limits */
+	ih_decoded_free(&d);
+	ok = decode_ok(&small, img, &d);
+	ih_isolate_spares_stats(&st);
+	same = ok && ih_decode(&small, NULL, img->p, img->len, &native, reason) == 0 &&
+	       native.len == d.resp.pixel_len && !memcmp(native.pixels, d.pixels, native.len);
+	tap_ok(ok && st.last_pixel_page == (2u << 20),
+	       "with huge pages reserved, the spare's pixel memory is on 2 MiB pages (page %zu)",
+	       st.last_pixel_page);
+	tap_ok(same, "and its pixels are those of the decode in this process");
+	ih_image_free(&native);
+	ih_decoded_free(&d);
+	hugepages_set(had);
+}
+
 static void test_stop(void)
 {
 	struct ih_spares_stats st;
@@ -250,6 +309,7 @@ int main(void)
 	test_lazy(&lim, &img);
 	test_killed(&lim, &img);
 	test_wall_from_arrival(&lim, &img);
+	test_huge_pages(&lim, &img);
 	test_stop();
 	free(img.p);
 	return tap_done();
