@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "hugepages.h"
 #include "corpus/corpus.h"
 #include "guest/decode/decode.h"
 
 #define N_IMAGES 100
 #define RUNS 3
-#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 /* Two pixel buffers a job (guest/sandbox/pool.h) of 153 pages each at the default limits. */
 #define HUGE_PAGES_NEEDED (2 * 2 * 160)
 
@@ -105,30 +105,6 @@ static double batch(const char *ihvm, const struct image *img, bool spares)
 		exit(1);
 	}
 	return now_s() - t;
-}
-
-/* The reserved huge pages now, or -1 when unreadable. */
-static long hugepages_get(void)
-{
-	FILE *f = fopen(NR_HUGEPAGES, "re");
-	long n = -1;
-
-	if (f && fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	if (f)
-		fclose(f);
-	return n;
-}
-
-/* Asks the kernel to reserve n huge pages: whether it now has at least n (root only). */
-static bool hugepages_set(long n)
-{
-	FILE *f = fopen(NR_HUGEPAGES, "we");
-
-	if (!f)
-		return false;
-	fprintf(f, "%ld\n", n);
-	return fclose(f) == 0 && hugepages_get() >= n;
 }
 
 int main(int argc, char **argv)

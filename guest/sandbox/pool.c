@@ -154,7 +154,7 @@ int ih_pool_trim(struct ih_pool *p, int i, size_t keep)
 		if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
 			      (off_t)(b->cap - from)) < 0)
 			r = -errno;
-		else if (b->page != page_size() &&
+		else if (b->page == IH_POOL_HUGE_PAGE &&
 			 !buf_map(b->buf + from, b->fd, from, b->cap - from, true))
 			r = -errno;
 	}

@@ -20,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../hugepages.h"
 #include "../tap.h"
 #include "guest/sandbox/pool.h"
 
 #define CAP (1u << 20)
 #define HUGE_CAP (4 * IH_POOL_HUGE_PAGE)
-#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 /* In a child, as a spare maps its input: 0 when neither a writable mapping nor an mprotect
  * to writable of a read-only mapping works, 1 when one of them does. */
@@ -110,16 +110,6 @@ static long huge_available(void)
 	return meminfo("HugePages_Free:") - meminfo("HugePages_Rsvd:");
 }
 
-static bool huge_reserve(long n)
-{
-	FILE *f = fopen(NR_HUGEPAGES, "we");
-
-	if (!f)
-		return false;
-	fprintf(f, "%ld\n", n);
-	return fclose(f) == 0 && meminfo("HugePages_Total:") == n;
-}
-
 /* In a child, as a spare writes its pixels: 0 when all of the buffer took the writes. */
 static int child_fills(int fd, size_t cap)
 {
@@ -197,16 +187,16 @@ static void check_huge(void)
 	long had = meminfo("HugePages_Total:");
 	long busy = had - huge_available();
 
-	if (had < 0 || !huge_reserve(busy + 8)) {
+	if (had < 0 || !hugepages_set(busy + 8)) {
 		tap_skip(
 			"huge pages: cannot reserve them (needs root and a kernel with hugetlbfs)");
-		huge_reserve(had);
+		hugepages_set(had);
 		return;
 	}
 	check_huge_trim();
-	if (huge_reserve(busy))
+	if (hugepages_set(busy))
 		check_huge_fallback();
-	huge_reserve(had);
+	hugepages_set(had);
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../corpus/corpus.h"
+#include "../hugepages.h"
 #include "../tap.h"
 #include "doctor/doctor.h"
 #include "guest/decode/avif_warmup.h"
@@ -216,30 +217,6 @@ static void test_wall_from_arrival(const struct ih_limits *lim, const struct ima
 	       "the image arrives (%s)",
 	       d.resp.reason);
 	ih_decoded_free(&d);
-}
-
-#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
-
-static long hugepages_get(void)
-{
-	FILE *f = fopen(NR_HUGEPAGES, "re");
-	long n = -1;
-
-	if (f && fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static bool hugepages_set(long n)
-{
-	FILE *f = fopen(NR_HUGEPAGES, "we");
-
-	if (!f)
-		return false;
-	fprintf(f, "%ld\n", n);
-	return fclose(f) == 0 && hugepages_get() == n;
 }
 
 /* Limits with a small pixel cap (8 MiB: four huge pages a buffer). */
