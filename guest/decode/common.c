@@ -12,8 +12,33 @@
 
 #include "decoder.h"
 
-/* Every budget block starts with its size, kept at max_align_t alignment. */
+/* Every budget block starts with its size, kept at max_align_t alignment; a huge block's
+ * header also holds how far into its mapping it starts. */
 #define BUDGET_HDR sizeof(max_align_t)
+
+_Static_assert(BUDGET_HDR >= 2 * sizeof(size_t), "a huge block's header holds two sizes");
+
+int ih_huge_map(size_t len, struct ih_huge *ret)
+{
+	void *m;
+
+	if (len > SIZE_MAX - IH_HUGE_PAGE)
+		return -ENOMEM;
+	m = mmap(NULL, len + IH_HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	ret->map = m;
+	ret->map_len = len + IH_HUGE_PAGE;
+	ret->p = (uint8_t *)(((uintptr_t)m + IH_HUGE_PAGE - 1) & ~(uintptr_t)(IH_HUGE_PAGE - 1));
+	madvise(ret->p, len, MADV_HUGEPAGE); /* EINVAL without huge pages: ordinary ones */
+	return 0;
+}
+
+void ih_huge_unmap(const struct ih_huge *h)
+{
+	munmap(h->map, h->map_len);
+}
 
 int ih_budget_charge(struct ih_budget *b, size_t n)
 {
@@ -23,13 +48,28 @@ int ih_budget_charge(struct ih_budget *b, size_t n)
 	return 0;
 }
 
+/* A block of n bytes after its header: malloc'd, or on huge pages when that large. */
+static unsigned char *block_get(size_t n)
+{
+	struct ih_huge h;
+	size_t off;
+
+	if (BUDGET_HDR + n < IH_HUGE_PAGE)
+		return malloc(BUDGET_HDR + n);
+	if (ih_huge_map(BUDGET_HDR + n, &h) < 0)
+		return NULL;
+	off = (size_t)(h.p - h.map);
+	memcpy(h.p + sizeof(size_t), &off, sizeof(off));
+	return h.p;
+}
+
 void *ih_budget_alloc(struct ih_budget *b, size_t n)
 {
 	unsigned char *p;
 
 	if (ih_budget_charge(b, n) < 0)
 		return NULL;
-	p = malloc(BUDGET_HDR + n);
+	p = block_get(n);
 	if (!p) {
 		b->used -= BUDGET_HDR + n;
 		return NULL;
@@ -41,14 +81,19 @@ void *ih_budget_alloc(struct ih_budget *b, size_t n)
 void ih_budget_free(struct ih_budget *b, void *ptr)
 {
 	unsigned char *p = ptr;
-	size_t n;
+	size_t n, off;
 
 	if (!p)
 		return;
 	p -= BUDGET_HDR;
 	memcpy(&n, p, sizeof(n));
 	b->used -= BUDGET_HDR + n;
-	free(p);
+	if (BUDGET_HDR + n < IH_HUGE_PAGE) {
+		free(p);
+		return;
+	}
+	memcpy(&off, p + sizeof(size_t), sizeof(off));
+	munmap(p - off, BUDGET_HDR + n + IH_HUGE_PAGE);
 }
 
 static void text_set(char *text, size_t size, const char *fmt, va_list ap)

@@ -54,9 +54,29 @@ struct ih_budget {
 
 /* Counts n bytes (plus a block header) against the budget: 0 or -ENOMEM. */
 int ih_budget_charge(struct ih_budget *b, size_t n);
-/* malloc through the budget; NULL when it would go over. */
+/* malloc through the budget; NULL when it would go over. A block of IH_HUGE_PAGE or more
+ * comes from ih_huge_map (a canvas, a strip buffer, libjxl's planes). */
 void *ih_budget_alloc(struct ih_budget *b, size_t n);
 void ih_budget_free(struct ih_budget *b, void *p);
+
+/*
+ * Private memory that maps in 2 MiB huge pages where the kernel allows (transparent huge
+ * pages, "madvise" or "always"): a process's first touch of a fresh 4 KiB page costs a fault
+ * each (about 12 us on a host with shadow page tables), of a huge page one fault per 2 MiB.
+ * Anonymous, never executable, from a 2 MiB boundary; where the kernel has no huge pages,
+ * ordinary pages.
+ */
+#define IH_HUGE_PAGE ((size_t)2 << 20)
+
+struct ih_huge {
+	uint8_t *map; /* what mmap gave, IH_HUGE_PAGE longer than asked */
+	size_t map_len;
+	uint8_t *p; /* the first huge-page boundary in it: len bytes from here */
+};
+
+/* 0 with *ret, or -ENOMEM. */
+int ih_huge_map(size_t len, struct ih_huge *ret);
+void ih_huge_unmap(const struct ih_huge *h);
 
 /*
  * For a library without an allocator hook (libheif, libavif): a w x h image against

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "decoder.h"
 #include "orient.h"
 
 #define TILE 64
@@ -113,37 +113,13 @@ static void turn_tile(const struct plane *s, uint32_t o, uint8_t *d, size_t tx, 
 	}
 }
 
-/* Scratch memory that maps in huge pages where the kernel allows (a fresh 4 KiB page
- * costs a fault each): private, anonymous, never executable, from a 2 MiB boundary. */
-#define HUGE_PAGE (2u << 20)
-
-struct scratch {
-	uint8_t *map; /* what mmap gave, HUGE_PAGE longer than asked */
-	size_t map_len;
-	uint8_t *p; /* the first huge-page boundary in it */
-};
-
-static int scratch_get(size_t len, struct scratch *ret)
-{
-	void *m = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (m == MAP_FAILED)
-		return -ENOMEM;
-	ret->map = m;
-	ret->map_len = len + HUGE_PAGE;
-	ret->p = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-	madvise(ret->p, len, MADV_HUGEPAGE);
-	return 0;
-}
-
 static int turn(struct ih_image *img, const struct plane *s, uint32_t o, size_t mem_max,
 		char reason[IH_REASON_MAX])
 {
-	struct scratch sc;
+	struct ih_huge sc;
 
-	if (mem_max < HUGE_PAGE || img->len > mem_max - HUGE_PAGE ||
-	    scratch_get(img->len, &sc) < 0) {
+	if (mem_max < IH_HUGE_PAGE || img->len > mem_max - IH_HUGE_PAGE ||
+	    ih_huge_map(img->len, &sc) < 0) {
 		ih_reason_set(reason,
 			      "turning the %ux%u image needs %zu more bytes than the "
 			      "memory limit allows",
@@ -154,7 +130,7 @@ static int turn(struct ih_image *img, const struct plane *s, uint32_t o, size_t 
 		for (size_t tx = 0; tx < s->h; tx += TILE)
 			turn_tile(s, o, sc.p, tx, ty);
 	memcpy(img->pixels, sc.p, img->len);
-	munmap(sc.map, sc.map_len);
+	ih_huge_unmap(&sc);
 	img->width = (uint32_t)s->h;
 	img->height = (uint32_t)s->w;
 	return 0;

@@ -17,7 +17,7 @@ $(GEN)/seccomp_policy.c: guest/sandbox/seccomp.policy guest/sandbox/gen-seccomp.
 # ASan+UBSan.
 DECODE_OBJS := $(patsubst %.c,$(HOSTOUT)/%.o,$(DECODE_SRCS))
 DECODE_ASAN_OBJS := $(patsubst %.c,$(ASANOUT)/%.o,$(DECODE_SRCS))
-DECODER_TESTS := test_proto test_escape test_decode test_degraded test_spare test_pool
+DECODER_TESTS := test_proto test_escape test_decode test_degraded test_spare test_pool test_budget
 UNIT_TESTS += $(foreach t,$(DECODER_TESTS),$(HOSTOUT)/tests/decoder/$(t) $(ASANOUT)/tests/decoder/$(t))
 
 $(HOSTOUT)/tests/decoder/%: $(HOSTOUT)/tests/decoder/%.o $(DECODE_OBJS) \
