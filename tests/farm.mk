@@ -19,6 +19,15 @@ $(ASANOUT)/tests/farm/test_shard: $(patsubst %.c,$(ASANOUT)/%.o,tests/farm/test_
 UNIT_TESTS += $(HOSTOUT)/tests/farm/test_records $(ASANOUT)/tests/farm/test_records \
 	$(HOSTOUT)/tests/farm/test_shard $(ASANOUT)/tests/farm/test_shard
 
+# The inputs' queue of --jobs N (host/cli/work_queue.c).
+$(HOSTOUT)/tests/farm/test_work_queue: $(patsubst %.c,$(HOSTOUT)/%.o,tests/farm/test_work_queue.c \
+		host/cli/work_queue.c)
+	$(CC) $(LDFLAGS_HOST) -o $@ $^
+$(ASANOUT)/tests/farm/test_work_queue: $(patsubst %.c,$(ASANOUT)/%.o,tests/farm/test_work_queue.c \
+		host/cli/work_queue.c)
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^
+UNIT_TESTS += $(HOSTOUT)/tests/farm/test_work_queue $(ASANOUT)/tests/farm/test_work_queue
+
 # libFuzzer over the records reader and parser (what --resume and `ih-vm report` read):
 # `make fuzz-records FUZZ_SECONDS=N`, and a short run among the unit tests.
 $(BUILD)/fuzz/fuzz_records: tests/farm/fuzz_records.c host/cli/records.c host/cli/records.h

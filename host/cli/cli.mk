@@ -3,7 +3,8 @@
 # decoding library; nothing calls back into it. Each folder adds its files to IHVM_SRCS in
 # its own host/*/*.mk fragment; the link rule is in the top-level Makefile.
 IHVM_SRCS += host/cli/cmd_decode.c host/cli/cmd_policy.c host/cli/cmd_doctor.c \
-	host/cli/cmd_boot.c host/cli/decode_opts.c host/cli/output.c host/cli/encode.c
+	host/cli/cmd_boot.c host/cli/decode_opts.c host/cli/output.c host/cli/encode.c \
+	host/cli/work_queue.c
 # Decode farms: manifests, shards, records files, `ih-vm report` (README: Running a decode farm).
 IHVM_SRCS += host/cli/farm.c host/cli/manifest.c host/cli/shard.c host/cli/records.c \
 	host/cli/cmd_report.c

@@ -26,6 +26,7 @@
 #include "encode.h"
 #include "output.h"
 #include "records.h"
+#include "work_queue.h"
 #include "guest/sandbox/sandbox.h"
 
 #define MSG_MAX 256
@@ -516,15 +517,16 @@ static int open_backend(const struct ih_decode_args *o, struct ih_backend **ret,
 
 typedef void (*emit_fn)(const struct result *res, void *ctx);
 
-/* Decodes inputs first, first+step, ...; a backend that cannot start fails each of them. */
-static void run_share(const struct ih_decode_args *o, size_t first, size_t step, emit_fn emit,
+/* Decodes the inputs it takes from q; a backend that cannot start fails each of them. */
+static void run_share(const struct ih_decode_args *o, const struct ih_work_queue *q, emit_fn emit,
 		      void *ctx)
 {
 	struct ih_backend *b = NULL;
 	struct result res = { 0 };
 	int r = open_backend(o, &b, &res);
+	size_t i;
 
-	for (size_t i = first; i < o->n_inputs; i += step) {
+	while (ih_work_queue_take(q, &i)) {
 		if (r < 0) {
 			res.index = (uint32_t)i;
 			emit(&res, ctx);
@@ -589,15 +591,24 @@ static void emit_pipe(const struct result *res, void *ctx)
 		_exit(IH_EXIT_SYSTEM);
 }
 
-static pid_t start_worker(const struct ih_decode_args *o, size_t w, int fd)
+static pid_t start_worker(const struct ih_decode_args *o, const struct ih_work_queue *q, int fd)
 {
 	pid_t parent = getpid(), pid = fork();
+	int r;
 
 	if (pid == 0) {
 		/* A worker ends with the parent (its vm backend then kills its QEMU). */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 			_exit(IH_EXIT_SYSTEM);
-		run_share(o, w, o->jobs, emit_pipe, &fd);
+		r = ih_work_queue_worker(q);
+		if (r < 0) {
+			fprintf(stderr,
+				"ih-vm decode: a worker cannot keep its queue from its children: "
+				"%s\n",
+				strerror(-r));
+			_exit(IH_EXIT_SYSTEM);
+		}
+		run_share(o, q, emit_pipe, &fd);
 		_exit(0);
 	}
 	return pid;
@@ -624,7 +635,8 @@ static enum ih_exit collect_workers(struct collect *c, int fd, const pid_t *pids
 	return worse(code, c->code);
 }
 
-static enum ih_exit run_workers(const struct ih_decode_args *o, struct collect *c)
+static enum ih_exit run_workers(const struct ih_decode_args *o, const struct ih_work_queue *q,
+				struct collect *c)
 {
 	pid_t pids[IH_DECODE_MAX_JOBS] = { 0 };
 	size_t n = o->jobs < o->n_inputs ? o->jobs : o->n_inputs;
@@ -637,7 +649,7 @@ static enum ih_exit run_workers(const struct ih_decode_args *o, struct collect *
 	}
 	fflush(NULL);
 	for (size_t w = 0; w < n; w++)
-		pids[w] = start_worker(o, w, fds[1]);
+		pids[w] = start_worker(o, q, fds[1]);
 	close(fds[1]);
 	code = collect_workers(c, fds[0], pids, n);
 	close(fds[0]);
@@ -675,6 +687,7 @@ int cmd_decode(int argc, char **argv)
 {
 	struct ih_decode_args o;
 	struct collect c = { .o = &o, .records_fd = -1 };
+	struct ih_work_queue q;
 	char err[MSG_MAX];
 	int r = ih_decode_opts_parse(argc, argv, &o, err, sizeof(err));
 
@@ -690,8 +703,23 @@ int cmd_decode(int argc, char **argv)
 		return IH_EXIT_SYSTEM;
 	if (o.n_inputs == 0)
 		return IH_EXIT_OK;
-	if (o.jobs > 1 && o.n_inputs > 1)
-		return run_workers(&o, &c);
-	run_share(&o, 0, 1, emit_print, &c);
+	r = ih_work_queue_open(&q, o.n_inputs);
+	if (r < 0) {
+		fprintf(stderr, "ih-vm decode: cannot map the inputs' queue: %s\n", strerror(-r));
+		return IH_EXIT_SYSTEM;
+	}
+	if (o.jobs > 1 && o.n_inputs > 1) {
+		c.code = run_workers(&o, &q, &c);
+	} else {
+		r = ih_work_queue_worker(&q); /* one process: its children do not need it either */
+		if (r == 0)
+			run_share(&o, &q, emit_print, &c);
+		else
+			fprintf(stderr,
+				"ih-vm decode: cannot keep the queue from its children: %s\n",
+				strerror(-r));
+		c.code = r == 0 ? c.code : IH_EXIT_SYSTEM;
+	}
+	ih_work_queue_close(&q);
 	return c.code;
 }
