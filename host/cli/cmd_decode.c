@@ -2,7 +2,8 @@
  * ih-vm decode: reads each input, has a backend decode it (host/vm/backend.h), writes the
  * pixels where -o says, and reports one line (or JSON record) per input. With --jobs N
  * and several inputs, N worker processes each open their own backend (their own VM in vm
- * mode) and take every Nth input; the parent only collects and prints results.
+ * mode) and each takes the next input no one has taken (work_queue.h); the parent only
+ * collects and prints results.
  */
 #define _GNU_SOURCE
 #include <errno.h>
