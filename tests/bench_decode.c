@@ -5,7 +5,7 @@
  * with the ratio measured in the same run. Goal: sandboxed >= 0.9x native. Sandboxed is
  * measured twice: with a child made for each image as it arrives (spares off), and with
  * pre-spawned children (spares on, as --isolation=process and the guest run): the next
- * image's child is made and faulted in while the native run decodes. Spares on runs twice
+ * image's child is made and faulted in between two timed decodes. Spares on runs twice
  * when this runs as root: with 2 MiB huge pages reserved for the pixel memory (vm.nr_hugepages,
  * set here and put back after) and without (the pool falls back to 4 KiB pages).
  *
@@ -81,9 +81,8 @@ static void runs(const struct ih_limits *lim, const struct ih_pixel_dest *dest, 
 		fprintf(stderr, "bench: cannot start the spare children's spawner\n");
 		exit(1);
 	}
-	if (spares)
-		bench_sandboxed_once(lim, in,
-				     len); /* leaves a spare waiting, made for this image */
+	if (spares) /* leaves a spare waiting, made for this image */
+		bench_sandboxed_once(lim, in, len);
 	for (int i = 0; i < RUNS; i++) {
 		nanosleep(&settle, NULL);
 		ret->nat[i] = bench_native_once(lim, dest, in, len);

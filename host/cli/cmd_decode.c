@@ -518,15 +518,23 @@ static int open_backend(const struct ih_decode_args *o, struct ih_backend **ret,
 
 typedef void (*emit_fn)(const struct result *res, void *ctx);
 
-/* Decodes the inputs it takes from q; a backend that cannot start fails each of them. */
-static void run_share(const struct ih_decode_args *o, const struct ih_work_queue *q, emit_fn emit,
-		      void *ctx)
+/* Decodes the inputs it takes from q; a backend that cannot start fails each of them.
+ * -errno, having started nothing, when it cannot keep q from the processes it starts. */
+static int run_share(const struct ih_decode_args *o, const struct ih_work_queue *q, emit_fn emit,
+		     void *ctx)
 {
 	struct ih_backend *b = NULL;
 	struct result res = { 0 };
-	int r = open_backend(o, &b, &res);
 	size_t i;
+	int r = ih_work_queue_worker(q);
 
+	if (r < 0) {
+		fprintf(stderr,
+			"ih-vm decode: cannot keep the inputs' queue from the decoders: %s\n",
+			strerror(-r));
+		return r;
+	}
+	r = open_backend(o, &b, &res);
 	while (ih_work_queue_take(q, &i)) {
 		if (r < 0) {
 			res.index = (uint32_t)i;
@@ -538,6 +546,7 @@ static void run_share(const struct ih_decode_args *o, const struct ih_work_queue
 	}
 	if (r == 0)
 		b->ops->close(b);
+	return 0;
 }
 
 struct collect {
@@ -595,22 +604,12 @@ static void emit_pipe(const struct result *res, void *ctx)
 static pid_t start_worker(const struct ih_decode_args *o, const struct ih_work_queue *q, int fd)
 {
 	pid_t parent = getpid(), pid = fork();
-	int r;
 
 	if (pid == 0) {
 		/* A worker ends with the parent (its vm backend then kills its QEMU). */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 			_exit(IH_EXIT_SYSTEM);
-		r = ih_work_queue_worker(q);
-		if (r < 0) {
-			fprintf(stderr,
-				"ih-vm decode: a worker cannot keep its queue from its children: "
-				"%s\n",
-				strerror(-r));
-			_exit(IH_EXIT_SYSTEM);
-		}
-		run_share(o, q, emit_pipe, &fd);
-		_exit(0);
+		_exit(run_share(o, q, emit_pipe, &fd) < 0 ? IH_EXIT_SYSTEM : 0);
 	}
 	return pid;
 }
@@ -709,18 +708,10 @@ int cmd_decode(int argc, char **argv)
 		fprintf(stderr, "ih-vm decode: cannot map the inputs' queue: %s\n", strerror(-r));
 		return IH_EXIT_SYSTEM;
 	}
-	if (o.jobs > 1 && o.n_inputs > 1) {
+	if (o.jobs > 1 && o.n_inputs > 1)
 		c.code = run_workers(&o, &q, &c);
-	} else {
-		r = ih_work_queue_worker(&q); /* one process: its children do not need it either */
-		if (r == 0)
-			run_share(&o, &q, emit_print, &c);
-		else
-			fprintf(stderr,
-				"ih-vm decode: cannot keep the queue from its children: %s\n",
-				strerror(-r));
-		c.code = r == 0 ? c.code : IH_EXIT_SYSTEM;
-	}
+	else if (run_share(&o, &q, emit_print, &c) < 0)
+		c.code = IH_EXIT_SYSTEM;
 	ih_work_queue_close(&q);
 	return c.code;
 }
