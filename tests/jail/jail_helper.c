@@ -1,7 +1,8 @@
 /*
  * What the jail tests run inside the jail: one action, the outcome as the exit status
  * (0 success, else the errno), so the test can tell a Landlock denial from a success.
- *   jail_helper sleep            wait until killed (the test reads /proc/<pid>/...)
+ *   jail_helper sleep [FD]       wait until killed (the test reads /proc/<pid>/...); with FD,
+ *                                first write one byte to it: "started, the loader is done"
  *   jail_helper read PATH        open PATH for reading
  *   jail_helper write PATH       open PATH for writing (creating it)
  *   jail_helper connect PORT     TCP connect to 127.0.0.1:PORT
@@ -43,7 +44,9 @@ static int try_connect(const char *port)
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "sleep")) {
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "sleep")) {
+		if (argc == 3 && write(atoi(argv[2]), "r", 1) != 1)
+			return errno;
 		for (;;)
 			pause();
 	}

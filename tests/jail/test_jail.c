@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,27 +201,52 @@ static void check_dev_and_fds(const char *who, pid_t pid, int kept, int leaked)
 	       leaked);
 }
 
+/*
+ * Waits up to 10 s for the helper's "started" byte on rd: until then the dynamic loader may
+ * hold a file of its own open at any free fd, and the fd checks would read it.
+ */
+static int wait_started(int rd)
+{
+	struct pollfd p = { .fd = rd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 10000) != 1 || read(rd, &c, 1) != 1)
+		return -1;
+	return 0;
+}
+
 static void test_layers(const char *who)
 {
 	struct ih_jail_cfg cfg = base_cfg(IH_JAIL_BEST_EFFORT);
 	struct ih_jail_report rep;
-	char *argv[] = { helper, "sleep", NULL };
-	int kept = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int leaked = open("/dev/null", O_RDONLY);
+	int ready[2] = { -1, -1 };
+	char kept_arg[16];
+	char *argv[] = { helper, "sleep", kept_arg, NULL };
+	int leaked, kept, r;
 	pid_t pid;
-	int r = ih_jail_spawn(&cfg, argv, &kept, 1, &pid, &rep);
 	char warn[512];
 
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		tap_ok(0, "%s: a pipe for the helper's start (%s)", who, strerror(errno));
+		return;
+	}
+	kept = ready[1];
+	leaked = open("/dev/null", O_RDONLY);
+	snprintf(kept_arg, sizeof(kept_arg), "%d", kept);
+	r = ih_jail_spawn(&cfg, argv, &kept, 1, &pid, &rep);
 	ih_jail_warning(&rep, warn, sizeof(warn));
 	if (warn[0])
 		tap_diag("%s: %s", who, warn);
 	if (tap_ok(r == 0, "%s: best-effort jail starts the helper (%s)", who, strerror(-r))) {
+		tap_ok(wait_started(ready[0]) == 0, "%s: the jailed helper writes on its kept fd",
+		       who);
 		check_measured(who, pid, &rep);
 		check_dev_and_fds(who, pid, kept, leaked);
 		kill(pid, SIGKILL);
 		wait_timeout(pid, 5000);
 		ih_jail_release(&rep);
 	}
+	close(ready[0]);
 	close(kept);
 	close(leaked);
 }
